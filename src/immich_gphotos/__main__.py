@@ -1,0 +1,4 @@
+from immich_gphotos.cli import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""The core of `albums`: list Immich albums with their selection, and change the selection."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from immich_gphotos import config as config_mod
+from immich_gphotos.clock import iso
+from immich_gphotos.config import Settings
+from immich_gphotos.errors import AppError, UsageError
+from immich_gphotos.immich.client import ImmichClient
+from immich_gphotos.selection import Candidate, resolve
+from immich_gphotos.state.store import StateStore
+
+MAX_TITLE = 500  # Google's album title limit
+
+
+def list_albums(settings: Settings, immich: ImmichClient) -> list[dict[str, Any]]:
+    me = immich.me()
+    albums = sorted(immich.albums(), key=lambda a: a.name.casefold())
+    selected = {a.immich_id: a for a in settings.albums}
+    state = StateStore.open(settings.state_dir)
+    try:
+        synced = state.last_synced()
+    finally:
+        state.close()
+    rows = []
+    for album in albums:
+        choice = selected.get(album.id)
+        rows.append({
+            "id": album.id,
+            "name": album.name,
+            "asset_count": album.asset_count,
+            "last_change": iso(album.last_change) if album.last_change else None,
+            "owner": album.owner_name,
+            "owned": album.owner_id == me.id,
+            "shared": album.shared,
+            "selected": choice is not None,
+            "google_title": (choice.google_title or album.name) if choice else None,
+            "last_synced": synced.get(album.id),
+        })
+    return rows
+
+
+def add_albums(path: Path, settings: Settings, immich: ImmichClient, names: list[str], title: str | None) -> list[str]:
+    """Resolve every name first (all or nothing), then save the selection once."""
+    if title is not None and len(names) != 1:
+        raise UsageError("--as TITLE names one album's Google title; give exactly one album with it.")
+    if title is not None and not (0 < len(title.strip()) <= MAX_TITLE):
+        raise UsageError(f"--as TITLE must be 1 to {MAX_TITLE} characters (Google's limit).")
+    candidates = [Candidate(a.id, a.name) for a in immich.albums()]
+    chosen = [resolve(name, candidates) for name in names]
+
+    raw = copy.deepcopy(config_mod.load_raw(path))
+    entries: list[dict[str, Any]] = raw.setdefault("albums", [])
+    present = {e.get("immich_id"): e for e in entries}
+    messages, added = [], []
+    for album in dict.fromkeys(chosen):  # the same album named twice counts once
+        if album.id in present:
+            current = present[album.id].get("google_title") or album.name
+            messages.append(f'"{album.name}" is already selected (Google album "{current}"); nothing changed.')
+            continue
+        google_title = (title or album.name).strip()[:MAX_TITLE]
+        entries.append({"immich_id": album.id, "google_title": google_title})
+        added.append((album, google_title))
+        messages.append(f'Selected "{album.name}" -> Google album "{google_title}".')
+    if added:
+        saved = config_mod.save_raw(path, raw)
+        state = StateStore.open(saved.state_dir)
+        try:
+            for album, google_title in added:
+                state.upsert_album(album.id, album.name, google_title)
+        finally:
+            state.close()
+        messages.append("Run `immich-gphotos sync` to copy them (`sync --dry-run` shows the plan first).")
+    return messages
+
+
+def remove_albums(path: Path, settings: Settings, open_immich: Callable[[], ImmichClient], names: list[str]) -> list[str]:
+    """Deselect; matching is against the selected albums, so a deleted Immich album can still go."""
+    state = StateStore.open(settings.state_dir)
+    try:
+        known = {a.immich_id: (state.album_counts(a.immich_id).name) for a in settings.albums}
+    finally:
+        state.close()
+    if any(name is None for name in known.values()):
+        try:
+            with open_immich() as immich:
+                for album in immich.albums():
+                    if album.id in known and known[album.id] is None:
+                        known[album.id] = album.name
+        except AppError:
+            pass  # ids still work; names recorded by `albums add` too
+    candidates = [Candidate(album_id, name or album_id) for album_id, name in known.items()]
+    if not candidates:
+        raise UsageError("No albums are selected, so there is nothing to remove.")
+    chosen = list(dict.fromkeys(resolve(name, candidates) for name in names))
+    gone = {c.id for c in chosen}
+    raw = copy.deepcopy(config_mod.load_raw(path))
+    raw["albums"] = [e for e in raw.get("albums", []) if e.get("immich_id") not in gone]
+    if not raw["albums"]:
+        del raw["albums"]
+    config_mod.save_raw(path, raw)
+    return [f'Deselected "{c.name}"; its Google album is left as it is.' for c in chosen]

@@ -1,0 +1,80 @@
+"""`albums`: list Immich albums; `albums add` / `albums remove` change the selection in the config."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from immich_gphotos.cli.common import ConfigOption, DebugOption, config_file, immich_client, load_settings, open_secrets
+
+app = typer.Typer(
+    help="List the Immich albums (owned and shared with you); add or remove albums from the sync.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+
+NamesArg = Annotated[list[str], typer.Argument(metavar="NAME_OR_ID...", help="Album names (exact, or a unique prefix) or ids.")]
+
+
+@app.callback()
+def albums(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the list as one JSON array.")] = False,
+    config: ConfigOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """List the Immich albums: name, asset count, last change, whether selected, Google title, last sync."""
+    if ctx.invoked_subcommand is not None:
+        ctx.meta["albums_config"] = config
+        return
+    from immich_gphotos.albums import list_albums
+    from immich_gphotos.ui.console import say, stdout
+    from immich_gphotos.ui.render import albums_table
+
+    settings = load_settings(ctx, config)
+    with immich_client(settings, open_secrets(settings)) as immich:
+        rows = list_albums(settings, immich)
+    if as_json:
+        say(json.dumps(rows, indent=2, default=str))
+    elif not rows:
+        say("No albums in Immich yet.")
+    else:
+        stdout().print(albums_table(rows))
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    names: NamesArg,
+    title: Annotated[str | None, typer.Option("--as", metavar="TITLE", help="Google album title (default: the Immich name).")] = None,
+    config: ConfigOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Select albums for sync (their Google albums are created by the next sync)."""
+    from immich_gphotos.albums import add_albums
+    from immich_gphotos.ui.console import say
+
+    local = config or ctx.meta.get("albums_config")
+    settings = load_settings(ctx, local)
+    with immich_client(settings, open_secrets(settings)) as immich:
+        for line in add_albums(config_file(ctx, local), settings, immich, names, title):
+            say(line)
+
+
+@app.command("remove")
+def remove(
+    ctx: typer.Context,
+    names: NamesArg,
+    config: ConfigOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Deselect albums. Nothing is deleted in Google Photos; the albums there stay as they are."""
+    from immich_gphotos.albums import remove_albums
+    from immich_gphotos.ui.console import say
+
+    local = config or ctx.meta.get("albums_config")
+    settings = load_settings(ctx, local)
+    for line in remove_albums(config_file(ctx, local), settings, lambda: immich_client(settings, open_secrets(settings)), names):
+        say(line)

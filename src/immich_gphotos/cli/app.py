@@ -1,0 +1,63 @@
+"""The Typer app: global options and the five commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from immich_gphotos import __version__
+from immich_gphotos.cli import EXIT_STATUS_HELP
+from immich_gphotos.cli.common import GlobalOptions
+from immich_gphotos.errors import UsageError
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"immich-gphotos {__version__}")
+        raise typer.Exit(0)
+
+
+def _not_built(command: str) -> None:
+    raise UsageError(
+        f"`immich-gphotos {command}` is not built in this version yet; see the project's issues for progress."
+    )
+
+
+def build_app() -> typer.Typer:
+    from immich_gphotos.cli import albums_cmd, init_cmd, status_cmd
+
+    app = typer.Typer(
+        name="immich-gphotos",
+        help="Keep chosen Immich albums mirrored into Google Photos albums.\n\n" + EXIT_STATUS_HELP,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,  # never print locals: they may hold a key or a token
+        context_settings={"help_option_names": ["-h", "--help"]},
+        rich_markup_mode=None,
+    )
+
+    @app.callback()
+    def root(
+        ctx: typer.Context,
+        config: Annotated[Path | None, typer.Option("--config", metavar="FILE", help="Config file (default: $IMMICH_GPHOTOS_CONFIG or the platform config folder).")] = None,
+        debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+        version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+    ) -> None:
+        ctx.obj = GlobalOptions(config=config, debug=debug)
+
+    app.command("init", help=init_cmd.HELP)(init_cmd.init)
+
+    @app.command("auth", help="Log in to Google (loopback browser flow); --status, --logout, --no-browser.", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+    def auth(ctx: typer.Context) -> None:
+        _not_built("auth")
+
+    app.add_typer(albums_cmd.app, name="albums")
+
+    @app.command("sync", help="Make every selected Google album hold every eligible asset of its Immich album.", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+    def sync(ctx: typer.Context) -> None:
+        _not_built("sync")
+
+    app.command("status", help=status_cmd.HELP)(status_cmd.status)
+    return app

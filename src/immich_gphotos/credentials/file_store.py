@@ -1,0 +1,140 @@
+"""Secrets in one Fernet-encrypted file, the key derived with scrypt from a passphrase.
+
+For cron and headless servers, where no keyring is unlocked. The passphrase comes from
+``$IMMICH_GPHOTOS_PASSPHRASE`` or the file named by ``$IMMICH_GPHOTOS_PASSPHRASE_FILE`` (which
+works with systemd's ``LoadCredential=``). The salt and scrypt cost are stored with the file.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from immich_gphotos.errors import SecretsUnavailable
+from immich_gphotos.fileio import atomic_write
+
+ENV_PASSPHRASE = "IMMICH_GPHOTOS_PASSPHRASE"
+ENV_PASSPHRASE_FILE = "IMMICH_GPHOTOS_PASSPHRASE_FILE"
+FORMAT = "immich-gphotos-secrets"
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
+
+
+def read_passphrase() -> str | None:
+    """The passphrase from the environment or its file, or None when neither is set."""
+    direct = os.environ.get(ENV_PASSPHRASE)
+    if direct:
+        return direct
+    named = os.environ.get(ENV_PASSPHRASE_FILE)
+    if not named:
+        return None
+    try:
+        text = Path(named).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SecretsUnavailable(
+            f"Cannot read the passphrase file {named} named by {ENV_PASSPHRASE_FILE} "
+            f"({exc.strerror}); check the path and its permissions."
+        ) from None
+    text = text.rstrip("\r\n")
+    if not text:
+        raise SecretsUnavailable(f"The passphrase file {named} is empty; write the passphrase into it.")
+    return text
+
+
+def _derive_key(passphrase: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+    raw = Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(passphrase.encode("utf-8"))
+    return base64.urlsafe_b64encode(raw)
+
+
+class FileStore:
+    name = "file"
+
+    def __init__(self, path: Path, keyring_problem: str | None = None) -> None:
+        self.path = path
+        self._keyring_problem = keyring_problem
+        self._cache: dict[str, str] | None = None
+        self._fernet: Any = None
+        self._kdf: dict[str, Any] | None = None
+
+    def describe(self) -> str:
+        return f"file ({self.path})"
+
+    def _passphrase(self) -> str:
+        passphrase = read_passphrase()
+        if passphrase:
+            return passphrase
+        why = f"no OS keyring is usable ({self._keyring_problem}) and " if self._keyring_problem else ""
+        raise SecretsUnavailable(
+            f"The secrets file needs a passphrase but {why}neither {ENV_PASSPHRASE} nor "
+            f"{ENV_PASSPHRASE_FILE} is set; set one of them (the same passphrase every run)."
+        )
+
+    def _load(self) -> dict[str, str]:
+        if self._cache is not None:
+            return self._cache
+        from cryptography.fernet import Fernet, InvalidToken
+
+        passphrase = self._passphrase()
+        try:
+            envelope = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            salt = os.urandom(16)
+            self._kdf = {"name": "scrypt", "salt": base64.b64encode(salt).decode(), "n": SCRYPT_N,
+                         "r": SCRYPT_R, "p": SCRYPT_P}
+            self._fernet = Fernet(_derive_key(passphrase, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P))
+            self._cache = {}
+            return self._cache
+        except (OSError, ValueError) as exc:
+            raise SecretsUnavailable(
+                f"The secrets file {self.path} is unreadable ({exc.__class__.__name__}); "
+                "restore it from a backup, or delete it and run `immich-gphotos init` and `auth` again."
+            ) from None
+        try:
+            if envelope.get("format") != FORMAT:
+                raise ValueError("not a secrets file")
+            kdf = envelope["kdf"]
+            salt = base64.b64decode(kdf["salt"])
+            fernet = Fernet(_derive_key(passphrase, salt, int(kdf["n"]), int(kdf["r"]), int(kdf["p"])))
+            token = envelope["data"].encode("ascii")
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SecretsUnavailable(
+                f"The secrets file {self.path} is damaged ({exc}); restore it from a backup, or "
+                "delete it and run `immich-gphotos init` and `auth` again."
+            ) from None
+        try:
+            plain = fernet.decrypt(token)
+        except InvalidToken:
+            raise SecretsUnavailable(
+                f"Wrong passphrase for {self.path}; set {ENV_PASSPHRASE} (or {ENV_PASSPHRASE_FILE}) "
+                "to the passphrase it was created with."
+            ) from None
+        self._fernet, self._kdf = fernet, kdf
+        self._cache = dict(json.loads(plain))
+        return self._cache
+
+    def _save(self, secrets: dict[str, str]) -> None:
+        token = self._fernet.encrypt(json.dumps(secrets, sort_keys=True).encode("utf-8"))
+        envelope = {"format": FORMAT, "version": 1, "kdf": self._kdf, "data": token.decode("ascii")}
+        atomic_write(self.path, json.dumps(envelope, indent=1).encode("utf-8"), mode=0o600)
+        self._cache = secrets
+
+    def get(self, key: str) -> str | None:
+        if self._cache is None and not self.path.exists():
+            return None  # nothing stored yet: no passphrase needed to say so
+        return self._load().get(key)
+
+    def set(self, key: str, value: str) -> None:
+        secrets = dict(self._load())  # decrypts first: a wrong passphrase never overwrites the file
+        secrets[key] = value
+        self._save(secrets)
+
+    def delete(self, key: str) -> None:
+        if not self.path.exists():
+            return
+        secrets = dict(self._load())
+        if secrets.pop(key, None) is not None:
+            self._save(secrets)

@@ -1,0 +1,1 @@
+"""Everything Google-facing: the OAuth client file, login, and the Photos Library client."""

@@ -1,0 +1,61 @@
+"""The user's OAuth client file: it must be Google's 'installed' (Desktop app) client JSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from immich_gphotos.errors import ConfigError
+
+REQUIRED = ("client_id", "client_secret", "auth_uri", "token_uri")
+_FIX = (
+    "in Google Cloud Console create an OAuth client of type 'Desktop app' and download its JSON "
+    "(Credentials → Create credentials → OAuth client ID)"
+)
+
+
+@dataclass(frozen=True)
+class ClientSecrets:
+    path: Path
+    client_id: str
+    client_secret: str
+    auth_uri: str
+    token_uri: str
+    revoke_uri: str | None
+    raw: dict[str, Any]
+
+
+
+def load_client_secrets(path: Path) -> ClientSecrets:
+    """Read and check the file; anything but a Desktop-app client is a ConfigError (exit 3)."""
+    try:
+        data = json.loads(path.expanduser().read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"The client secrets file {path} does not exist; {_FIX}.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"Cannot read the client secrets file {path} ({exc}); check its permissions.") from None
+    except ValueError:
+        raise ConfigError(f"The client secrets file {path} is not JSON; {_FIX}.") from None
+    if not isinstance(data, dict) or "installed" not in data:
+        kind = "a 'Web application' client" if isinstance(data, dict) and "web" in data else "not an OAuth client file"
+        raise ConfigError(f"The client secrets file {path} is {kind}; {_FIX}.")
+    installed = data["installed"]
+    if not isinstance(installed, dict):
+        raise ConfigError(f"The client secrets file {path} has a malformed 'installed' entry; {_FIX}.")
+    missing = [k for k in REQUIRED if not isinstance(installed.get(k), str) or not installed.get(k)]
+    if missing:
+        raise ConfigError(
+            f"The client secrets file {path} lacks {', '.join(missing)}; download it again from "
+            "Google Cloud Console (a 'Desktop app' OAuth client)."
+        )
+    return ClientSecrets(
+        path=path.expanduser().resolve(),
+        client_id=installed["client_id"],
+        client_secret=installed["client_secret"],
+        auth_uri=installed["auth_uri"],
+        token_uri=installed["token_uri"],
+        revoke_uri=installed.get("revoke_uri") or None,
+        raw=data,
+    )

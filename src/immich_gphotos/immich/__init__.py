@@ -1,0 +1,1 @@
+"""Everything Immich-facing: typed models and a version-aware client."""

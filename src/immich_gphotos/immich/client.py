@@ -1,0 +1,317 @@
+"""ImmichClient: version-aware calls for Immich v2.x and v3.x, with typed errors and retries.
+
+v2 and v3 differ where it matters (see shared/notes/immich-api.md):
+- v2 ``GET /albums`` lists owned albums only; shared-with-me ones need ``?shared=true``.
+  v3 lists every album the user belongs to in one call.
+- v2 ``/search/metadata`` returns only the caller's own timeline assets, so v2 album contents come
+  from ``GET /albums/{id}``; v3 dropped ``assets`` from album responses, so v3 pages
+  ``POST /search/metadata`` with one ``albumIds`` entry.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from immich_gphotos.errors import (
+    AuthError,
+    NotFound,
+    RemoteError,
+    Unreachable,
+    UnsupportedServer,
+)
+from immich_gphotos.immich.models import ImmichAlbum, ImmichAsset, ImmichUser, ServerVersion
+from immich_gphotos.transport import (
+    RetryPolicy,
+    describe_transport_error,
+    is_tls_error,
+    make_client,
+    retry_after_seconds,
+)
+
+PAGE_SIZE = 1000  # the most /search/metadata allows
+KEY_PERMISSIONS = "album.read, asset.read, asset.download and user.read"
+_PERMISSION = re.compile(r"Missing required permission: ([\w.]+)")
+
+
+class StreamInterrupted(RemoteError):
+    """The original's download broke mid-body; reopen at the bytes received so far."""
+
+
+@dataclass
+class OriginalStream:
+    """An open download of an asset's original, positioned at ``offset``."""
+
+    response: httpx.Response
+    offset: int
+    total: int | None  # the whole file's size when the server says it
+    mime: str | None
+
+    def iter_bytes(self, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+        skip = 0
+        if self.offset and self.response.status_code == 200:
+            skip = self.offset  # the server ignored Range: drop what the caller already has
+        try:
+            for chunk in self.response.iter_bytes(chunk_size):
+                if skip:
+                    if len(chunk) <= skip:
+                        skip -= len(chunk)
+                        continue
+                    chunk, skip = chunk[skip:], 0
+                yield chunk
+        except httpx.TransportError as exc:
+            raise StreamInterrupted(f"The download from Immich broke off ({describe_transport_error(exc)})") from exc
+
+
+class ImmichClient:
+    def __init__(
+        self,
+        url: str,
+        api_key: str | None,
+        *,
+        verify: bool | str = True,
+        retry: RetryPolicy | None = None,
+        timeout: httpx.Timeout | None = None,
+    ) -> None:
+        self.url = url.rstrip("/")
+        if self.url.endswith("/api"):
+            self.url = self.url[: -len("/api")]
+        headers = {"Accept": "application/json"}
+        if api_key:
+            headers["x-api-key"] = api_key
+        self._http = make_client(self.url + "/api", headers=headers, verify=verify, timeout=timeout)
+        self._retry = retry or RetryPolicy(attempts=4, base=0.25, cap=8.0)
+        self._version: ServerVersion | None = None
+        self.requests = 0  # every request sent, retries included (the benchmark reports it)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ImmichClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- the request pipeline -----------------------------------------------------------------
+
+    def _send(self, method: str, path: str, *, stream: bool = False, **kwargs: Any) -> httpx.Response:
+        """Send with retries on connection errors and transient statuses; map errors to types."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                self.requests += 1
+                request = self._http.build_request(method, path, **kwargs)
+                response = self._http.send(request, stream=stream)
+            except httpx.TransportError as exc:
+                if is_tls_error(exc) or attempt >= self._retry.attempts:
+                    raise self._unreachable(exc) from None
+                self._retry.sleep(self._retry.delay(attempt))
+                continue
+            if response.status_code in self._retry.statuses and attempt < self._retry.attempts:
+                wait = self._retry.delay(attempt, response.status_code, retry_after_seconds(response))
+                response.close()
+                self._retry.sleep(wait)
+                continue
+            if response.is_success:
+                return response
+            if stream:
+                response.read()
+            raise self._error(method, path, response)
+
+    def _unreachable(self, exc: httpx.TransportError) -> Unreachable:
+        cause = describe_transport_error(exc)
+        fix = "check [immich] url and that the server is running"
+        if is_tls_error(exc):
+            fix = "set [immich] verify_tls to the CA bundle that signed the server's certificate"
+        return Unreachable(f"Cannot reach Immich at {self.url}: {cause}; {fix}.")
+
+    def _error(self, method: str, path: str, response: httpx.Response) -> Exception:
+        message, correlation = _error_details(response)
+        status = response.status_code
+        if status == 401:
+            return AuthError(
+                f"Immich at {self.url} rejected the API key ({message or 'unauthorized'}); "
+                "create a new key in Immich and run `immich-gphotos init`."
+            )
+        if status == 403:
+            found = _PERMISSION.search(message or "")
+            missing = found.group(1) if found else "a permission this tool needs"
+            return AuthError(
+                f"The Immich API key lacks the permission {missing}; create a key with "
+                f"{KEY_PERMISSIONS} in Immich and run `immich-gphotos init`."
+            )
+        if status == 400 and message and ("not found" in message.lower() or "no album" in message.lower()):
+            return NotFound(f"Immich says {message!r} for {path}", status=status, correlation_id=correlation)
+        if status == 404 and path.startswith("/server/version"):
+            return UnsupportedServer(
+                f"{self.url} does not answer like Immich v2 or newer (no /api/server/version); "
+                "check the URL, or upgrade Immich to v2 or later."
+            )
+        return RemoteError(
+            f"Immich answered {status} to {method} {path}: {message or response.reason_phrase}",
+            status=status,
+            correlation_id=correlation,
+        )
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._send(method, path, **kwargs)
+        try:
+            return response.json()
+        except ValueError:
+            raise RemoteError(
+                f"Immich at {self.url} answered {method} {path} with something that is not JSON; "
+                "check that [immich] url points at the Immich server."
+            ) from None
+
+    # --- server and user ----------------------------------------------------------------------
+
+    def server_version(self) -> ServerVersion:
+        """The server's version, read once (no authentication needed)."""
+        if self._version is None:
+            data = self._json("GET", "/server/version")
+            try:
+                self._version = ServerVersion.from_api(data)
+            except (KeyError, TypeError, ValueError):
+                raise UnsupportedServer(
+                    f"{self.url} does not answer like an Immich server; check [immich] url."
+                ) from None
+        return self._version
+
+    def check_supported(self) -> ServerVersion:
+        version = self.server_version()
+        if version.major < 2:
+            raise UnsupportedServer(
+                f"Immich {version} at {self.url} is too old: immich-gphotos supports v2.x and v3.x; "
+                "upgrade Immich."
+            )
+        return version
+
+    @property
+    def is_v3(self) -> bool:
+        return self.check_supported().major >= 3
+
+    def me(self) -> ImmichUser:
+        return ImmichUser.from_api(self._json("GET", "/users/me"))
+
+    # --- albums and assets --------------------------------------------------------------------
+
+    def albums(self) -> list[ImmichAlbum]:
+        """Owned and shared-with-me albums, each once."""
+        if self.is_v3:
+            return [ImmichAlbum.from_api(a) for a in self._json("GET", "/albums")]
+        merged: dict[str, ImmichAlbum] = {}
+        for params in ({}, {"shared": "true"}):
+            for raw in self._json("GET", "/albums", params=params):
+                album = ImmichAlbum.from_api(raw)
+                merged.setdefault(album.id, album)
+        return list(merged.values())
+
+    def album(self, album_id: str) -> ImmichAlbum:
+        params = {} if self.is_v3 else {"withoutAssets": "true"}
+        with _album_lookup(album_id):
+            return ImmichAlbum.from_api(self._json("GET", f"/albums/{album_id}", params=params))
+
+    def album_assets(self, album_id: str) -> list[ImmichAsset]:
+        """Every asset of the album, whoever owns it, archived ones included; each once."""
+        if not self.is_v3:
+            with _album_lookup(album_id):
+                data = self._json("GET", f"/albums/{album_id}", params={"withoutAssets": "false"})
+            return _unique(ImmichAsset.from_api(a) for a in data.get("assets") or [])
+        # withExif gives sizes and descriptions but is an INNER join on exif rows, so assets not
+        # yet through metadata extraction drop out; when the count falls short of the album's
+        # assetCount, list again without it and fill the gaps.
+        expected = self.album(album_id).asset_count  # first: an unknown id fails clearly here
+        with_exif = _unique(self._search_album(album_id, with_exif=True))
+        if len(with_exif) >= expected:
+            return with_exif
+        known = {a.id for a in with_exif}
+        rest = [a for a in self._search_album(album_id, with_exif=False) if a.id not in known]
+        return _unique([*with_exif, *rest])
+
+    def _search_album(self, album_id: str, *, with_exif: bool) -> Iterator[ImmichAsset]:
+        body: dict[str, Any] = {"albumIds": [album_id], "size": PAGE_SIZE, "page": 1, "withExif": with_exif}
+        while True:
+            data = self._json("POST", "/search/metadata", json=body)
+            assets = data.get("assets") or {}
+            for raw in assets.get("items") or []:
+                yield ImmichAsset.from_api(raw)
+            cursor = assets.get("nextCursor")  # v3.2 cursor paging, preferred where offered
+            next_page = assets.get("nextPage")
+            if cursor:
+                body = {k: v for k, v in body.items() if k != "page"} | {"cursor": cursor}
+            elif next_page:
+                body = body | {"page": int(next_page)}
+            else:
+                return
+
+    # --- originals ----------------------------------------------------------------------------
+
+    @contextmanager
+    def open_original(self, asset_id: str, offset: int = 0) -> Iterator[OriginalStream]:
+        """Stream the untouched original, from ``offset`` (an HTTP Range request) when resuming."""
+        headers = {"Accept": "*/*", "Accept-Encoding": "identity"}
+        if offset:
+            headers["Range"] = f"bytes={offset}-"
+        response = self._send("GET", f"/assets/{asset_id}/original", stream=True, headers=headers)
+        try:
+            yield OriginalStream(response, offset, _total_size(response, offset), response.headers.get("content-type"))
+        finally:
+            response.close()
+
+
+@contextmanager
+def _album_lookup(album_id: str) -> Iterator[None]:
+    """Immich answers 400 (not 404) for an album that is unknown or not shared with the key's user."""
+    try:
+        yield
+    except RemoteError as exc:
+        if exc.status != 400:
+            raise
+        raise NotFound(
+            f"Immich has no album {album_id} visible to this API key; run `immich-gphotos albums` "
+            "to list the albums, and `albums remove` for one that was deleted.",
+            status=400,
+            correlation_id=exc.correlation_id,
+        ) from None
+
+
+def _unique(assets: Any) -> list[ImmichAsset]:
+    """De-duplicate by id: v2's offset pages can shift while assets change."""
+    seen: dict[str, ImmichAsset] = {}
+    for asset in assets:
+        seen.setdefault(asset.id, asset)
+    return list(seen.values())
+
+
+def _total_size(response: httpx.Response, offset: int) -> int | None:
+    content_range = response.headers.get("content-range", "")
+    if response.status_code == 206 and "/" in content_range:
+        total = content_range.rsplit("/", 1)[1]
+        return int(total) if total.isdigit() else None
+    length = response.headers.get("content-length")
+    return int(length) if length and length.isdigit() else None
+
+
+def _error_details(response: httpx.Response) -> tuple[str | None, str | None]:
+    """Message and correlation id from either envelope: v2's body field or v3's header."""
+    correlation = response.headers.get("x-correlation-id")
+    message: str | None = None
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        raw = body.get("message")
+        if isinstance(raw, list):
+            message = "; ".join(str(m) for m in raw)
+        elif raw is not None:
+            message = str(raw)
+        correlation = correlation or body.get("correlationId")
+    return message, correlation

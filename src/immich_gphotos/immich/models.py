@@ -1,0 +1,128 @@
+"""Immich's JSON turned into frozen dataclasses at the boundary; nothing past it indexes a dict."""
+
+from __future__ import annotations
+
+import mimetypes
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, order=True)
+class ServerVersion:
+    major: int
+    minor: int
+    patch: int
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> ServerVersion:
+        return cls(int(data["major"]), int(data["minor"]), int(data["patch"]))
+
+    def __str__(self) -> str:
+        return f"v{self.major}.{self.minor}.{self.patch}"
+
+
+@dataclass(frozen=True)
+class ImmichUser:
+    id: str
+    name: str
+    email: str
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> ImmichUser:
+        return cls(id=str(data["id"]), name=str(data.get("name") or ""), email=str(data.get("email") or ""))
+
+
+@dataclass(frozen=True)
+class ImmichAlbum:
+    id: str
+    name: str
+    asset_count: int
+    updated_at: datetime | None
+    last_modified_asset: datetime | None
+    owner_id: str | None
+    owner_name: str | None
+    shared: bool
+
+    @property
+    def last_change(self) -> datetime | None:
+        """Adding assets bumps updatedAt; editing one bumps lastModifiedAssetTimestamp."""
+        moments = [m for m in (self.updated_at, self.last_modified_asset) if m is not None]
+        return max(moments) if moments else None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> ImmichAlbum:
+        owner = data.get("owner")  # v2: a separate owner object
+        owner_id = data.get("ownerId")
+        owner_name = owner.get("name") if isinstance(owner, dict) else None
+        if owner is None:  # v3: the owner is the albumUsers entry with role "owner"
+            for member in data.get("albumUsers") or []:
+                if member.get("role") == "owner":
+                    owner_id = member["user"]["id"]
+                    owner_name = member["user"].get("name")
+                    break
+        return cls(
+            id=str(data["id"]),
+            name=str(data.get("albumName") or ""),
+            asset_count=int(data.get("assetCount") or 0),
+            updated_at=_parse_time(data.get("updatedAt")),
+            last_modified_asset=_parse_time(data.get("lastModifiedAssetTimestamp")),
+            owner_id=owner_id,
+            owner_name=owner_name,
+            shared=bool(data.get("shared")),
+        )
+
+
+@dataclass(frozen=True)
+class ImmichAsset:
+    id: str
+    checksum: str
+    type: str  # IMAGE | VIDEO | AUDIO | OTHER
+    file_name: str
+    mime: str | None
+    size: int | None  # from exif; None when Immich has no exif row yet
+    file_created_at: datetime
+    trashed: bool
+    archived: bool
+    live_photo_video_id: str | None
+    description: str | None
+    owner_id: str
+    # External-library assets carry SHA-1 of "path:<originalPath>", not of the file's contents,
+    # so their checksum identifies a path and cannot be used to verify or dedupe content.
+    external: bool
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> ImmichAsset:
+        exif = data.get("exifInfo") or {}
+        name = str(data.get("originalFileName") or data["id"])
+        mime = data.get("originalMimeType") or mimetypes.guess_type(name)[0]
+        visibility = data.get("visibility")
+        archived = visibility == "archive" if visibility else bool(data.get("isArchived"))
+        size = exif.get("fileSizeInByte")
+        description = exif.get("description")
+        created = _parse_time(data.get("fileCreatedAt")) or _parse_time(data.get("localDateTime"))
+        return cls(
+            id=str(data["id"]),
+            checksum=str(data["checksum"]),
+            type=str(data.get("type") or "OTHER"),
+            file_name=name,
+            mime=mime,
+            size=int(size) if isinstance(size, int | float) else None,
+            file_created_at=created or datetime.fromtimestamp(0, UTC),
+            trashed=bool(data.get("isTrashed")),
+            archived=archived,
+            live_photo_video_id=data.get("livePhotoVideoId") or None,
+            description=description.strip() or None if isinstance(description, str) else None,
+            owner_id=str(data.get("ownerId") or ""),
+            external=data.get("libraryId") is not None,
+        )

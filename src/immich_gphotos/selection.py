@@ -1,0 +1,46 @@
+"""Pure: turn a NAME_OR_ID the user typed into one album id, or a usage error naming candidates."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from immich_gphotos.errors import UsageError
+
+MAX_LISTED = 15
+
+
+@dataclass(frozen=True)
+class Candidate:
+    id: str
+    name: str
+
+
+def _listing(candidates: Sequence[Candidate]) -> str:
+    shown = [f'"{c.name}" ({c.id})' for c in candidates[:MAX_LISTED]]
+    more = len(candidates) - MAX_LISTED
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+
+
+def resolve(query: str, candidates: Sequence[Candidate]) -> Candidate:
+    """Exact id, then exact name, then a unique case-insensitive name prefix."""
+    for c in candidates:
+        if c.id == query:
+            return c
+    exact = [c for c in candidates if c.name == query]
+    if len(exact) == 1:
+        return exact[0]
+    if len(exact) > 1:
+        raise UsageError(f'Album name "{query}" is ambiguous: {_listing(exact)}; give the album id instead.')
+    folded = query.casefold()
+    prefixed = [c for c in candidates if c.name.casefold().startswith(folded)] if folded else []
+    if len(prefixed) == 1:
+        return prefixed[0]
+    if len(prefixed) > 1:
+        raise UsageError(
+            f'Album name "{query}" is ambiguous, it starts {len(prefixed)} names: {_listing(prefixed)}; '
+            "type more of the name or give the album id."
+        )
+    if not candidates:
+        raise UsageError(f'No album matches "{query}": there are no albums to choose from.')
+    raise UsageError(f'No album matches "{query}"; the albums are: {_listing(candidates)}.')

@@ -1,0 +1,139 @@
+"""Forward-only schema migrations, numbered by ``PRAGMA user_version``.
+
+Each migration runs in one transaction together with the bump of user_version, so a failing
+one leaves the database at the previous version. State is never thrown away: it is the only
+record of what we placed in Google Photos.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+from immich_gphotos.errors import StateError
+from immich_gphotos.state.db import transaction
+
+Migration = Callable[[sqlite3.Connection], None]
+MIGRATIONS: list[Migration] = []
+
+
+def migration(fn: Migration) -> Migration:
+    MIGRATIONS.append(fn)
+    return fn
+
+
+@migration
+def m001_initial(db: sqlite3.Connection) -> None:
+    """Albums and the Google albums made for them, assets by Immich id (checksum indexed for
+    dedup), which asset sits in which Google album, runs, and Google requests per Pacific day."""
+    db.executescript(
+        """
+        CREATE TABLE meta (
+            key   TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        CREATE TABLE albums (
+            immich_id    TEXT PRIMARY KEY,
+            name         TEXT,
+            google_title TEXT,
+            last_synced  TEXT
+        );
+        -- One row per Google album made for an Immich album: part 1, then "TITLE (2)" past
+        -- Google's 20,000 items per album. Remembered by id, never looked up by title.
+        CREATE TABLE google_albums (
+            immich_album_id TEXT NOT NULL REFERENCES albums(immich_id) ON DELETE CASCADE,
+            part            INTEGER NOT NULL DEFAULT 1,
+            google_album_id TEXT NOT NULL UNIQUE,
+            title           TEXT NOT NULL,
+            client_id       TEXT,
+            item_count      INTEGER NOT NULL DEFAULT 0,
+            created_at      TEXT NOT NULL,
+            PRIMARY KEY (immich_album_id, part)
+        );
+        CREATE TABLE assets (
+            immich_id            TEXT PRIMARY KEY,
+            checksum             TEXT NOT NULL,
+            size                 INTEGER,
+            type                 TEXT,
+            mime                 TEXT,
+            google_media_item_id TEXT,
+            status               TEXT NOT NULL DEFAULT 'pending'
+                                 CHECK (status IN ('pending', 'uploaded', 'failed', 'skipped')),
+            reason               TEXT,
+            attempts             INTEGER NOT NULL DEFAULT 0,
+            updated_at           TEXT
+        );
+        CREATE INDEX assets_checksum ON assets(checksum);
+        CREATE TABLE album_assets (
+            album_id        TEXT NOT NULL REFERENCES albums(immich_id) ON DELETE CASCADE,
+            asset_id        TEXT NOT NULL,
+            google_album_id TEXT,          -- NULL until the item is in the Google album
+            added_at        TEXT,
+            PRIMARY KEY (album_id, asset_id)
+        );
+        CREATE INDEX album_assets_asset ON album_assets(asset_id);
+        CREATE TABLE runs (
+            id              INTEGER PRIMARY KEY AUTOINCREMENT,
+            started         TEXT NOT NULL,
+            finished        TEXT,
+            exit_code       INTEGER,
+            uploaded        INTEGER NOT NULL DEFAULT 0,
+            added           INTEGER NOT NULL DEFAULT 0,
+            removed         INTEGER NOT NULL DEFAULT 0,
+            skipped         INTEGER NOT NULL DEFAULT 0,
+            failed          INTEGER NOT NULL DEFAULT 0,
+            bytes           INTEGER NOT NULL DEFAULT 0,
+            google_requests INTEGER NOT NULL DEFAULT 0,
+            stopped         TEXT
+        );
+        CREATE TABLE google_requests (
+            day   TEXT PRIMARY KEY,        -- YYYY-MM-DD in Pacific time, as Google's quota resets
+            count INTEGER NOT NULL DEFAULT 0
+        );
+        """
+    )
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection, migrations: list[Migration] | None = None) -> int:
+    """Bring the schema up to date; refuse a database written by a newer version."""
+    steps = MIGRATIONS if migrations is None else migrations
+    current = schema_version(conn)
+    if current > len(steps):
+        raise StateError(
+            f"The state database has schema version {current}, newer than this immich-gphotos "
+            f"understands ({len(steps)}); upgrade immich-gphotos (`pipx upgrade immich-gphotos`)."
+        )
+    for number in range(current, len(steps)):
+        with transaction(conn):
+            _run_statements(conn, steps[number])
+            conn.execute(f"PRAGMA user_version = {number + 1}")
+    return len(steps)
+
+
+def _run_statements(conn: sqlite3.Connection, step: Migration) -> None:
+    """executescript() would COMMIT our transaction, so feed scripts statement by statement."""
+    step(_InTransaction(conn))  # type: ignore[arg-type]
+
+
+class _InTransaction:
+    """A thin view of the connection whose executescript keeps to the open transaction."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def executescript(self, script: str) -> None:
+        buffer = ""
+        for line in script.splitlines(keepends=True):
+            buffer += line
+            if sqlite3.complete_statement(buffer):
+                self._conn.execute(buffer)
+                buffer = ""
+        if buffer.strip():
+            self._conn.execute(buffer)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._conn, name)

@@ -1,0 +1,181 @@
+"""StateStore: the only SQL outside the migrations; typed rows in and out."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from immich_gphotos.clock import iso, pacific_day, utcnow
+from immich_gphotos.state.db import connect, transaction
+from immich_gphotos.state.migrations import migrate
+
+STATE_FILE_NAME = "state.sqlite3"
+
+
+@dataclass(frozen=True)
+class AlbumCounts:
+    immich_id: str
+    name: str | None
+    google_title: str | None
+    google_album_id: str | None
+    in_sync: int
+    pending: int
+    failed: int
+    skipped: int
+    skipped_reasons: dict[str, int]
+    last_synced: str | None
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    started: str
+    finished: str | None
+    exit_code: int | None
+    uploaded: int
+    added: int
+    removed: int
+    skipped: int
+    failed: int
+    bytes: int
+    google_requests: int
+    stopped: str | None
+
+
+class StateStore:
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+
+    @classmethod
+    def open(cls, state_dir: Path) -> StateStore:
+        """Open (creating it, mode 0700, if needed) and migrate the state database."""
+        state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = state_dir / STATE_FILE_NAME
+        fresh = not path.exists()
+        conn = connect(path)
+        if fresh:
+            os.chmod(path, 0o600)
+        migrate(conn)
+        return cls(conn, path)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # --- meta ---------------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row["value"])
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        with transaction(self.conn):
+            if value is None:
+                self.conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+            else:
+                self.conn.execute(
+                    "INSERT INTO meta(key, value) VALUES(?, ?) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    (key, value),
+                )
+
+    # --- albums -------------------------------------------------------------------------------
+
+    def upsert_album(self, immich_id: str, name: str | None, google_title: str | None) -> None:
+        with transaction(self.conn):
+            self.conn.execute(
+                "INSERT INTO albums(immich_id, name, google_title) VALUES(?, ?, ?) "
+                "ON CONFLICT(immich_id) DO UPDATE SET name = coalesce(excluded.name, name), "
+                "google_title = coalesce(excluded.google_title, google_title)",
+                (immich_id, name, google_title),
+            )
+
+    def album_counts(self, immich_id: str) -> AlbumCounts:
+        album = self.conn.execute(
+            "SELECT name, google_title, last_synced FROM albums WHERE immich_id = ?", (immich_id,)
+        ).fetchone()
+        google = self.conn.execute(
+            "SELECT google_album_id FROM google_albums WHERE immich_album_id = ? ORDER BY part LIMIT 1",
+            (immich_id,),
+        ).fetchone()
+        totals = {"in_sync": 0, "pending": 0, "failed": 0, "skipped": 0}
+        reasons: dict[str, int] = {}
+        rows = self.conn.execute(
+            """
+            SELECT CASE
+                     WHEN aa.google_album_id IS NOT NULL THEN 'in_sync'
+                     WHEN a.status = 'skipped' THEN 'skipped'
+                     WHEN a.status = 'failed' THEN 'failed'
+                     ELSE 'pending' END AS bucket,
+                   CASE WHEN a.status = 'skipped' THEN a.reason END AS reason,
+                   count(*) AS n
+            FROM album_assets aa LEFT JOIN assets a ON a.immich_id = aa.asset_id
+            WHERE aa.album_id = ? GROUP BY bucket, reason
+            """,
+            (immich_id,),
+        ).fetchall()
+        for row in rows:
+            totals[row["bucket"]] += row["n"]
+            if row["bucket"] == "skipped":
+                reasons[row["reason"] or "unknown"] = reasons.get(row["reason"] or "unknown", 0) + row["n"]
+        return AlbumCounts(
+            immich_id=immich_id,
+            name=album["name"] if album else None,
+            google_title=album["google_title"] if album else None,
+            google_album_id=google["google_album_id"] if google else None,
+            skipped_reasons=reasons,
+            last_synced=album["last_synced"] if album else None,
+            **totals,
+        )
+
+    def last_synced(self) -> dict[str, str]:
+        rows = self.conn.execute("SELECT immich_id, last_synced FROM albums WHERE last_synced IS NOT NULL")
+        return {r["immich_id"]: r["last_synced"] for r in rows}
+
+    # --- runs ---------------------------------------------------------------------------------
+
+    def start_run(self) -> int:
+        with transaction(self.conn):
+            cur = self.conn.execute("INSERT INTO runs(started) VALUES(?)", (iso(utcnow()),))
+        return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, exit_code: int, **counts: int | str | None) -> None:
+        allowed = {"uploaded", "added", "removed", "skipped", "failed", "bytes", "google_requests", "stopped"}
+        unknown = set(counts) - allowed
+        if unknown:
+            raise ValueError(f"unknown run fields {sorted(unknown)}")
+        assignments = "".join(f", {name} = :{name}" for name in counts)
+        with transaction(self.conn):
+            self.conn.execute(
+                f"UPDATE runs SET finished = :finished, exit_code = :exit_code{assignments} WHERE id = :id",
+                {"finished": iso(utcnow()), "exit_code": exit_code, "id": run_id, **counts},
+            )
+
+    def recent_runs(self, limit: int = 5) -> list[RunRecord]:
+        rows = self.conn.execute(
+            "SELECT started, finished, exit_code, uploaded, added, removed, skipped, failed, bytes, "
+            "google_requests, stopped FROM runs ORDER BY id DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [RunRecord(**dict(r)) for r in rows]
+
+    # --- Google request counting --------------------------------------------------------------
+
+    def requests_on(self, day: date | None = None) -> int:
+        row = self.conn.execute(
+            "SELECT count FROM google_requests WHERE day = ?", ((day or pacific_day()).isoformat(),)
+        ).fetchone()
+        return 0 if row is None else int(row["count"])
+
+    def add_requests(self, n: int = 1, day: date | None = None) -> int:
+        key = (day or pacific_day()).isoformat()
+        with transaction(self.conn):
+            self.conn.execute(
+                "INSERT INTO google_requests(day, count) VALUES(?, ?) "
+                "ON CONFLICT(day) DO UPDATE SET count = count + excluded.count",
+                (key, n),
+            )
+            row = self.conn.execute("SELECT count FROM google_requests WHERE day = ?", (key,)).fetchone()
+        return int(row["count"])

@@ -1,0 +1,107 @@
+"""HTTP plumbing shared by both clients: the httpx client, and retry policy written as data."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+from immich_gphotos import __version__
+
+USER_AGENT = f"immich-gphotos/{__version__}"
+
+# What is worth trying again, one reason per code.
+RETRY_STATUSES = frozenset(
+    {
+        408,  # Request Timeout: the server gave up waiting, nothing was done
+        429,  # Too Many Requests: slow down, then try again
+        500,  # Internal Server Error: often transient on both sides
+        502,  # Bad Gateway: a reverse proxy in front of a restarting server
+        503,  # Service Unavailable
+        504,  # Gateway Timeout
+    }
+)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Capped exponential backoff with jitter; ``sleep`` and ``rand`` are injectable for tests."""
+
+    attempts: int = 5
+    base: float = 0.5
+    cap: float = 30.0
+    min_after_5xx: float = 0.0
+    min_after_429: float = 0.0
+    statuses: frozenset[int] = RETRY_STATUSES
+    sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
+    rand: Callable[[], float] = field(default=random.random, compare=False)
+
+    def delay(self, attempt: int, status: int | None = None, retry_after: float | None = None) -> float:
+        """Seconds to wait before try ``attempt + 1`` (attempt counts from 1)."""
+        backoff = min(self.cap, self.base * (2 ** (attempt - 1)))
+        wait = backoff * (0.5 + self.rand() / 2)  # "equal jitter": never less than half the step
+        if status == 429:
+            wait = max(wait, self.min_after_429, retry_after or 0.0)
+        elif status is not None and status >= 500:
+            wait = max(wait, self.min_after_5xx, retry_after or 0.0)
+        elif retry_after:
+            wait = max(wait, retry_after)
+        return wait + (self.rand() * 0.25 if status == 429 else 0.0)
+
+
+def retry_after_seconds(response: httpx.Response) -> float | None:
+    """Retry-After as seconds, from either of its two forms."""
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, moment.timestamp() - time.time())
+
+
+def make_client(
+    base_url: str,
+    *,
+    headers: dict[str, str] | None = None,
+    verify: bool | str = True,
+    timeout: httpx.Timeout | None = None,
+    event_hooks: dict[str, list[Callable[..., object]]] | None = None,
+) -> httpx.Client:
+    """One connection pool per remote, explicit timeouts, our User-Agent."""
+    return httpx.Client(
+        base_url=base_url,
+        headers={"User-Agent": USER_AGENT, **(headers or {})},
+        verify=verify,
+        timeout=timeout or httpx.Timeout(30.0, connect=10.0),
+        follow_redirects=False,
+        event_hooks=event_hooks or {},
+    )
+
+
+def describe_transport_error(exc: httpx.TransportError) -> str:
+    """A short, human cause for a connection failure (no secrets: httpx messages carry none)."""
+    text = str(exc) or exc.__class__.__name__
+    if is_tls_error(exc):
+        return "its TLS certificate is not trusted"
+    if "Name or service not known" in text or "nodename nor servname" in text or "getaddrinfo" in text:
+        return "the host name does not resolve"
+    if "refused" in text.lower():
+        return "the connection was refused"
+    if isinstance(exc, httpx.TimeoutException):
+        return "it did not answer in time"
+    return text
+
+
+def is_tls_error(exc: httpx.TransportError) -> bool:
+    text = str(exc)
+    return "CERTIFICATE_VERIFY_FAILED" in text or "SSL" in text or "certificate" in text.lower()

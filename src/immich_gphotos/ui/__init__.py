@@ -1,0 +1,1 @@
+"""Printing: consoles, tables and summaries. The engine and clients never print."""

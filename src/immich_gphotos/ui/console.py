@@ -1,0 +1,34 @@
+"""The two output streams. Rich only where a terminal is; plain text (no control characters) elsewhere."""
+
+from __future__ import annotations
+
+import sys
+from functools import cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+def is_tty(stream: object = None) -> bool:
+    stream = stream or sys.stdout
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+@cache
+def stdout() -> Console:
+    from rich.console import Console
+
+    # soft_wrap: long lines (URLs, paths) are never broken, so they stay copyable
+    return Console(highlight=False, soft_wrap=True, emoji=False)
+
+
+def say(message: str) -> None:
+    """A plain line on stdout (no markup interpretation, no wrapping)."""
+    print(message, flush=True)
+
+
+def warn(message: str) -> None:
+    """A plain line on stderr."""
+    print(message, file=sys.stderr, flush=True)

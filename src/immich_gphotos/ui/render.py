@@ -1,0 +1,87 @@
+"""Pure: data in, Rich renderables or plain strings out. No I/O here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from immich_gphotos.status import StatusReport
+
+
+def when(moment: datetime | str | None) -> str:
+    if moment is None:
+        return "never"
+    if isinstance(moment, str):
+        return moment.replace("T", " ").replace("Z", " UTC")
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def albums_table(rows: list[dict[str, Any]]) -> Table:
+    from rich.table import Table
+
+    table = Table(title="Immich albums", title_justify="left")
+    for column, justify in (("Name", "left"), ("Assets", "right"), ("Last change", "left"),
+                            ("Selected", "center"), ("Google album", "left"), ("Last sync", "left"), ("Id", "left")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for row in rows:
+        name = row["name"] + ("" if row["owned"] else f" (shared by {row['owner'] or 'someone'})")
+        table.add_row(
+            name, str(row["asset_count"]), when(row["last_change"]), "yes" if row["selected"] else "",
+            row["google_title"] or "", when(row["last_synced"]) if row["selected"] else "", row["id"],
+        )
+    return table
+
+
+def status_lines(report: StatusReport) -> list[str]:
+    """The status report as plain lines (readable in cron mail and on a terminal alike)."""
+    im, g = report.immich, report.google
+    lines = [
+        f"immich-gphotos {report.version}",
+        f"Config:   {report.config_file}",
+        f"State:    {report.state_dir}",
+        f"Secrets:  {report.secrets_backend}" + (f"  ({report.secrets_error})" if report.secrets_error else ""),
+        "",
+        f"Immich:   {im.url}",
+        "          " + (f"reachable, {im.server_version}" if im.reachable else "not reachable")
+        + (f", user {im.user}" if im.user else ""),
+        "          API key " + {True: "stored", False: "not stored", None: "unknown"}[im.api_key_stored],
+    ]
+    if im.error:
+        lines.append(f"          {im.error}")
+    lines += [
+        "",
+        "Google:   " + (f"OAuth client {g.client_id}" if g.client_id else "no OAuth client configured (init --client-secrets FILE)"),
+        "          login " + {True: "stored", False: "not stored (run `immich-gphotos auth`)", None: "unknown"}[g.token_stored],
+        f"          requests today {g.requests_today} of {g.daily_request_budget} (Pacific day)",
+    ]
+    if g.error:
+        lines.append(f"          {g.error}")
+    lines.append("")
+    if not report.albums:
+        lines.append("Albums:   none selected (`immich-gphotos albums add NAME`)")
+    else:
+        lines.append("Albums:")
+        for a in report.albums:
+            skipped = ", ".join(f"{n} {reason}" for reason, n in sorted(a.skipped_reasons.items()))
+            lines.append(
+                f"  {a.name or a.immich_id} -> {a.google_title or '?'}: {a.in_sync} in sync, {a.pending} pending, "
+                f"{a.failed} failed, {a.skipped} skipped" + (f" ({skipped})" if skipped else "")
+                + f"; last sync {when(a.last_synced)}"
+            )
+        if g.runs_for_pending:
+            lines.append(f"  pending items need about {g.runs_for_pending} daily run(s) at this budget")
+    lines.append("")
+    if not report.runs:
+        lines.append("Runs:     none yet")
+    else:
+        lines.append("Runs (newest first):")
+        for r in report.runs:
+            lines.append(
+                f"  {when(r['started'])}  exit {r['exit_code'] if r['exit_code'] is not None else '?'}  "
+                f"uploaded {r['uploaded']}, added {r['added']}, removed {r['removed']}, failed {r['failed']}, "
+                f"{r['bytes']} bytes, {r['google_requests']} Google requests"
+            )
+    return lines
