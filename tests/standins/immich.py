@@ -210,23 +210,39 @@ def demo_library(photos: int = 300, videos: int = 4, seed: int = 1, key: str = "
 class ImmichStandIn:
     """The HTTP server; ``version`` is 2 or 3 (answering as v2.7.5 or v3.1.0)."""
 
-    def __init__(self, library: Library, version: int = 3, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        library: Library,
+        version: int = 3,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls: tuple[str, str] | None = None,
+    ) -> None:
         if version not in (2, 3):
             raise ValueError("version must be 2 or 3")
         self.library = library
         self.version = version
         self.faults = Faults()
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request
+        self.version_override: dict[str, Any] | None = None  # answer as another version
         self._lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"standin": self})
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
+        self.scheme = "http"
+        if tls:  # (certfile, keyfile): a homelab server with its own CA
+            import ssl
+
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+            self.scheme = "https"
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{self.scheme}://{host}:{port}"
 
     def start(self) -> ImmichStandIn:
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="immich-standin", daemon=True)
@@ -314,7 +330,7 @@ class _Handler(BaseHTTPRequestHandler):
         routes: list[tuple[str, str, Any]] = [
             ("GET", r"/\.well-known/immich", self.well_known),
             ("GET", r"/api/server/ping", self.ping),
-            ("GET", r"/api/server/version", self.server_version),
+            ("GET", r"/api/server/version", self.get_server_version),
             ("GET", r"/api/users/me", self.users_me),
             ("GET", r"/api/albums", self.list_albums),
             ("GET", r"/api/albums/(?P<id>[^/]+)", self.get_album),
@@ -427,8 +443,10 @@ class _Handler(BaseHTTPRequestHandler):
     def ping(self, body: Any) -> None:
         self._send_json({"res": "pong"})
 
-    def server_version(self, body: Any) -> None:
-        if self.v3:
+    def get_server_version(self, body: Any) -> None:
+        if self.standin.version_override:
+            self._send_json(self.standin.version_override)
+        elif self.v3:
             self._send_json({"major": 3, "minor": 1, "patch": 0, "prerelease": None})
         else:
             self._send_json({"major": 2, "minor": 7, "patch": 5})

@@ -150,9 +150,9 @@ class ImmichClient:
         if status == 400 and message and ("not found" in message.lower() or "no album" in message.lower()):
             return NotFound(f"Immich says {message!r} for {path}", status=status, correlation_id=correlation)
         if status == 404 and path.startswith("/server/version"):
-            return UnsupportedServer(
-                f"{self.url} does not answer like Immich v2 or newer (no /api/server/version); "
-                "check the URL, or upgrade Immich to v2 or later."
+            return Unreachable(
+                f"No Immich server answers at {self.url} (/api/server/version is not there); "
+                "check [immich] url (the address you open Immich at in a browser)."
             )
         return RemoteError(
             f"Immich answered {status} to {method} {path}: {message or response.reason_phrase}",
@@ -165,9 +165,9 @@ class ImmichClient:
         try:
             return response.json()
         except ValueError:
-            raise RemoteError(
-                f"Immich at {self.url} answered {method} {path} with something that is not JSON; "
-                "check that [immich] url points at the Immich server."
+            raise Unreachable(
+                f"No Immich server answers at {self.url} ({method} {path} did not return JSON); "
+                "check [immich] url (the address you open Immich at in a browser)."
             ) from None
 
     # --- server and user ----------------------------------------------------------------------
@@ -179,8 +179,9 @@ class ImmichClient:
             try:
                 self._version = ServerVersion.from_api(data)
             except (KeyError, TypeError, ValueError):
-                raise UnsupportedServer(
-                    f"{self.url} does not answer like an Immich server; check [immich] url."
+                raise Unreachable(
+                    f"No Immich server answers at {self.url} (its version answer is not Immich's); "
+                    "check [immich] url."
                 ) from None
         return self._version
 

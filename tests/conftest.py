@@ -1,0 +1,63 @@
+"""Every test runs in its own home: config, state and secrets never touch the real ones."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import scenario_library
+from tests.standins.immich import ImmichStandIn
+
+PASSPHRASE = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    home.mkdir()
+    for name in list(os.environ):
+        if name.startswith(("IMMICH_", "XDG_")) or name in ("DBUS_SESSION_BUS_ADDRESS_SAVED",):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    # No test touches a real keyring unless it asks for one: "auto" then picks the file backend.
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    monkeypatch.setenv("IMMICH_GPHOTOS_PASSPHRASE", PASSPHRASE)
+    monkeypatch.setenv("NO_COLOR", "1")
+    return home
+
+
+@pytest.fixture
+def config_path(isolated_env: Path) -> Path:
+    return isolated_env / ".config" / "immich-gphotos" / "config.toml"
+
+
+@pytest.fixture
+def state_dir(isolated_env: Path) -> Path:
+    return isolated_env / ".local" / "state" / "immich-gphotos"
+
+
+@pytest.fixture(params=[3, 2], ids=["immich-v3", "immich-v2"])
+def immich(request: pytest.FixtureRequest) -> Iterator[ImmichStandIn]:
+    """The stand-in Immich, once answering as v3.1 and once as v2.7."""
+    scenario = scenario_library(big=False)
+    with ImmichStandIn(scenario.library, version=request.param) as server:
+        server.scenario = scenario  # type: ignore[attr-defined]
+        yield server
+
+
+@pytest.fixture
+def client_secrets(tmp_path: Path) -> Path:
+    path = tmp_path / "client_secret.json"
+    path.write_text(json.dumps({"installed": {
+        "client_id": "1234-test.apps.googleusercontent.com", "client_secret": "test-client-secret",
+        "auth_uri": "http://127.0.0.1:9/o/oauth2/auth", "token_uri": "http://127.0.0.1:9/token",
+        "redirect_uris": ["http://localhost"],
+    }}))
+    return path

@@ -1,0 +1,146 @@
+"""`init` as a subprocess against the stand-in Immich (v2 and v3)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+import tomllib
+from pathlib import Path
+
+from tests.conftest import PASSPHRASE
+from tests.helpers import GOOD_KEY, run_cli, scenario_library, self_signed_cert
+from tests.standins.immich import ImmichStandIn
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def _init(url: str, *extra: str, key: str | None = GOOD_KEY):
+    env = os.environ.copy()
+    if key is not None:
+        env["IMMICH_API_KEY"] = key
+    return run_cli("init", "--immich-url", url, *extra, env=env)
+
+
+def test_init_non_interactive_saves_config_and_key(immich, config_path, state_dir, client_secrets) -> None:
+    result = _init(immich.url, "--client-secrets", str(client_secrets))
+    assert result.returncode == 0, result.stderr
+    assert "Alex Tester" in result.stdout
+    assert f"v{immich.version}." in result.stdout
+
+    assert _mode(config_path) == 0o600
+    text = config_path.read_text()
+    assert GOOD_KEY not in text, "the API key must not be in the config"
+    saved = tomllib.loads(text)
+    assert saved["immich"]["url"] == immich.url
+    assert saved["google"]["client_secrets"] == str(client_secrets.resolve())
+
+    secrets_file = state_dir / "secrets.enc"
+    assert secrets_file.exists() and _mode(secrets_file) == 0o600
+    assert GOOD_KEY.encode() not in secrets_file.read_bytes()
+    from immich_gphotos.credentials.file_store import FileStore
+
+    assert FileStore(secrets_file).get("immich-api-key") == GOOD_KEY
+
+
+def test_init_reads_key_from_stdin(immich, config_path, state_dir) -> None:
+    env = os.environ.copy()
+    result = run_cli("init", "--immich-url", immich.url + "/api/", "--api-key-stdin", env=env, input=GOOD_KEY + "\n")
+    assert result.returncode == 0, result.stderr
+    assert tomllib.loads(config_path.read_text())["immich"]["url"] == immich.url  # normalised
+
+
+def _nothing_saved(config_path: Path, state_dir: Path) -> None:
+    assert not config_path.exists()
+    assert not (state_dir / "secrets.enc").exists()
+
+
+def test_wrong_key_exits_4_and_saves_nothing(immich, config_path, state_dir) -> None:
+    result = _init(immich.url, key="not-a-real-key")
+    assert result.returncode == 4, result.stderr
+    assert "rejected the API key" in result.stderr
+    assert "not-a-real-key" not in result.stderr + result.stdout
+    _nothing_saved(config_path, state_dir)
+
+
+def test_wrong_url_exits_7_and_saves_nothing(immich, config_path, state_dir) -> None:
+    result = _init(immich.url + "/not-immich")
+    assert result.returncode == 7, result.stderr
+    assert "check [immich] url" in result.stderr
+    _nothing_saved(config_path, state_dir)
+
+
+def test_unreachable_server_exits_7_and_saves_nothing(config_path, state_dir) -> None:
+    with socket.socket() as s:  # a port that nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    result = _init(f"http://127.0.0.1:{port}")
+    assert result.returncode == 7, result.stderr
+    assert f"127.0.0.1:{port}" in result.stderr and "refused" in result.stderr
+    assert "Traceback" not in result.stderr
+    _nothing_saved(config_path, state_dir)
+
+
+def test_missing_key_when_not_on_a_terminal_is_clear(immich, config_path, state_dir) -> None:
+    result = _init(immich.url, key=None)
+    assert result.returncode == 4
+    assert "--api-key-stdin" in result.stderr and "IMMICH_API_KEY" in result.stderr
+    _nothing_saved(config_path, state_dir)
+
+
+def test_missing_url_is_a_usage_error(config_path) -> None:
+    result = run_cli("init")
+    assert result.returncode == 2
+    assert "--immich-url" in result.stderr
+
+
+def test_web_client_secrets_are_refused(immich, config_path, state_dir, tmp_path) -> None:
+    web = tmp_path / "web.json"
+    web.write_text('{"web": {"client_id": "x", "client_secret": "y", "auth_uri": "a", "token_uri": "t"}}')
+    result = _init(immich.url, "--client-secrets", str(web))
+    assert result.returncode == 3
+    assert "Web application" in result.stderr and "Desktop app" in result.stderr
+    _nothing_saved(config_path, state_dir)
+
+
+def test_init_again_keeps_the_stored_key(immich, config_path, state_dir, client_secrets) -> None:
+    assert _init(immich.url).returncode == 0
+    again = _init(immich.url, "--client-secrets", str(client_secrets), key=None)
+    assert again.returncode == 0, again.stderr
+    assert "client_secrets" in config_path.read_text()
+
+
+def test_server_older_than_v2_is_refused(config_path, state_dir) -> None:
+    scenario = scenario_library(big=False)
+    with ImmichStandIn(scenario.library, version=3) as server:
+        server.version_override = {"major": 1, "minor": 137, "patch": 3}  # type: ignore[attr-defined]
+        result = _init(server.url)
+    assert result.returncode == 3, result.stderr
+    assert "v1.137.3" in result.stderr and "v2" in result.stderr
+    _nothing_saved(config_path, state_dir)
+
+
+def test_self_signed_immich_needs_its_ca_bundle(tmp_path, config_path, state_dir) -> None:
+    cert, key = self_signed_cert(tmp_path)
+    scenario = scenario_library(big=False)
+    with ImmichStandIn(scenario.library, version=3, tls=(str(cert), str(key))) as server:
+        refused = _init(server.url)
+        assert refused.returncode == 7
+        assert "TLS" in refused.stderr and "verify_tls" in refused.stderr
+        _nothing_saved(config_path, state_dir)
+
+        accepted = _init(server.url, "--ca-bundle", str(cert))
+        assert accepted.returncode == 0, accepted.stderr
+    assert tomllib.loads(config_path.read_text())["immich"]["verify_tls"] == str(cert.resolve())
+
+
+def test_wrong_passphrase_never_overwrites_the_secrets(immich, config_path, state_dir) -> None:
+    assert _init(immich.url).returncode == 0
+    before = (state_dir / "secrets.enc").read_bytes()
+    env = os.environ | {"IMMICH_GPHOTOS_PASSPHRASE": PASSPHRASE + "-wrong", "IMMICH_API_KEY": GOOD_KEY}
+    result = run_cli("init", "--immich-url", immich.url, env=env)
+    assert result.returncode == 4
+    assert "Wrong passphrase" in result.stderr and "IMMICH_GPHOTOS_PASSPHRASE" in result.stderr
+    assert (state_dir / "secrets.enc").read_bytes() == before

@@ -1,0 +1,144 @@
+"""The stand-in Immich answers as the official OpenAPI documents say, so it cannot drift from the real server."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from openapi_schema_validator import OAS30Validator
+
+from tests.helpers import GOOD_KEY, scenario_library
+from tests.standins.immich import ImmichStandIn, Library
+
+SPECS = Path(__file__).resolve().parents[2] / "shared" / "specs"
+SPEC_FILES = {3: "immich-openapi-specs.json", 2: "immich-openapi-specs-v2.7.5.json"}
+
+
+@cache
+def spec(version: int) -> dict[str, Any]:
+    path = SPECS / SPEC_FILES[version]
+    if not path.exists():
+        pytest.skip(f"{path} is not here (the specs live in ../shared/specs beside the project)")
+    return _nullable_compositions(json.loads(path.read_text()))
+
+
+def _nullable_compositions(node: Any) -> Any:
+    """OpenAPI 3.0 writes a nullable reference as ``{allOf: [$ref], nullable: true}``; JSON Schema
+    validators apply the allOf to null too, so spell it out: the referenced schema, or null."""
+    if isinstance(node, list):
+        return [_nullable_compositions(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    node = {k: _nullable_compositions(v) for k, v in node.items()}
+    if node.get("nullable") is True and "type" not in node and ("allOf" in node or "$ref" in node):
+        rest = {k: v for k, v in node.items() if k != "nullable"}
+        return {"anyOf": [rest, {"enum": [None]}]}
+    return node
+
+
+def operation(version: int, method: str, path: str) -> dict[str, Any]:
+    return spec(version)["paths"][path][method]
+
+
+def check(version: int, schema: dict[str, Any], instance: Any) -> None:
+    """Validate against a schema of the document, with its components in reach of every $ref."""
+    rooted = {**schema, "components": spec(version)["components"]}
+    errors = sorted(OAS30Validator(rooted).iter_errors(instance), key=lambda e: list(e.path))
+    assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:10])
+
+
+def check_response(version: int, method: str, path: str, response: httpx.Response) -> None:
+    responses = operation(version, method, path)["responses"]
+    assert str(response.status_code) in responses, f"{method} {path} answered {response.status_code}"
+    content = responses[str(response.status_code)].get("content", {})
+    if "application/json" in content:
+        check(version, content["application/json"]["schema"], response.json())
+
+
+@pytest.fixture(params=[3, 2], ids=["v3.1", "v2.7"])
+def server(request: pytest.FixtureRequest):
+    scenario = scenario_library(big=False)
+    with ImmichStandIn(scenario.library, version=request.param) as standin:
+        standin.lib = scenario.library  # type: ignore[attr-defined]
+        yield standin
+
+
+def _client(server: ImmichStandIn, key: str = GOOD_KEY) -> httpx.Client:
+    return httpx.Client(base_url=server.url + "/api", headers={"x-api-key": key})
+
+
+def test_responses_match_the_openapi_document(server: ImmichStandIn) -> None:
+    v = server.version
+    lib: Library = server.lib  # type: ignore[attr-defined]
+    album = next(a for a in lib.albums.values() if a.name == "Mixed Bag")
+    asset_id = album.asset_ids[0]
+    with _client(server) as http:
+        check_response(v, "get", "/server/ping", http.get("/server/ping"))
+        check_response(v, "get", "/server/version", http.get("/server/version"))
+        check_response(v, "get", "/users/me", http.get("/users/me"))
+        check_response(v, "get", "/albums", http.get("/albums"))
+        if v == 2:
+            check_response(v, "get", "/albums", http.get("/albums", params={"shared": "true"}))
+            check_response(v, "get", "/albums/{id}", http.get(f"/albums/{album.id}", params={"withoutAssets": "true"}))
+        check_response(v, "get", "/albums/{id}", http.get(f"/albums/{album.id}"))
+        for body in ({"albumIds": [album.id], "size": 1000, "page": 1, "withExif": True},
+                     {"albumIds": [album.id], "size": 2, "page": 1}):
+            check(v, operation(v, "post", "/search/metadata")["requestBody"]["content"]["application/json"]["schema"], body)
+            check_response(v, "post", "/search/metadata", http.post("/search/metadata", json=body))
+        check_response(v, "get", "/assets/{id}", http.get(f"/assets/{asset_id}"))
+        original = http.get(f"/assets/{asset_id}/original")
+        check_response(v, "get", "/assets/{id}/original", original)
+        assert original.content == lib.assets[asset_id].content.read()
+
+
+def test_album_fields_follow_the_version(server: ImmichStandIn) -> None:
+    with _client(server) as http:
+        albums = http.get("/albums").json()
+        one = http.get(f"/albums/{albums[0]['id']}").json()
+    if server.version == 3:
+        assert "assets" not in one and "owner" not in one
+        assert one["albumUsers"][0]["role"] == "owner"
+    else:
+        assert "assets" in one and "owner" in one
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "route"),
+    [
+        ("get", "/users/me", "/users/me"),
+        ("get", "/albums", "/albums"),
+        ("get", "/albums/{id}", "/albums/{album}"),
+        ("post", "/search/metadata", "/search/metadata"),
+        ("get", "/assets/{id}", "/assets/{asset}"),
+        ("get", "/assets/{id}/original", "/assets/{asset}/original"),
+    ],
+)
+def test_permissions_are_the_documented_ones(server: ImmichStandIn, method: str, path: str, route: str) -> None:
+    """A key holding every permission but the documented one gets 403 naming exactly that one."""
+    lib: Library = server.lib  # type: ignore[attr-defined]
+    permission = operation(server.version, method, path)["x-immich-permission"]
+    every = {"user.read", "album.read", "asset.read", "asset.download", "asset.view", "server.about"}
+    me = next(u for u in lib.users.values() if u.name == "Alex Tester")
+    lib.add_key("almost", me, every - {permission})
+    album = next(a for a in lib.albums.values() if a.name == "Holidays")
+    url = route.format(album=album.id, asset=album.asset_ids[0])
+    with _client(server, "almost") as http:
+        response = http.request(method.upper(), url, json={} if method == "post" else None)
+    assert response.status_code == 403
+    assert response.json()["message"] == f"Missing required permission: {permission}"
+
+
+def test_error_envelopes(server: ImmichStandIn) -> None:
+    with _client(server, "wrong") as http:
+        response = http.get("/users/me")
+    assert response.status_code == 401
+    body = response.json()
+    assert body["message"] == "Invalid API key"
+    if server.version == 3:
+        assert set(body) == {"message"} and response.headers["x-correlation-id"]
+    else:
+        assert body["statusCode"] == 401 and body["error"] == "Unauthorized" and body["correlationId"]

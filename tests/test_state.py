@@ -1,0 +1,124 @@
+"""The state database: WAL, forward migrations from version 0, refusal of a newer schema."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+
+from immich_gphotos.clock import pacific_day
+from immich_gphotos.errors import StateError
+from immich_gphotos.state.db import connect
+from immich_gphotos.state.migrations import MIGRATIONS, migrate, migration, schema_version
+from immich_gphotos.state.store import StateStore
+
+EXPECTED_COLUMNS = {
+    "meta": {"key", "value"},
+    "albums": {"immich_id", "name", "google_title", "last_synced"},
+    "google_albums": {"immich_album_id", "part", "google_album_id", "title", "client_id", "item_count", "created_at"},
+    "assets": {"immich_id", "checksum", "size", "type", "mime", "google_media_item_id", "status", "reason",
+               "attempts", "updated_at"},
+    "album_assets": {"album_id", "asset_id", "google_album_id", "added_at"},
+    "runs": {"id", "started", "finished", "exit_code", "uploaded", "added", "removed", "skipped", "failed",
+             "bytes", "google_requests", "stopped"},
+    "google_requests": {"day", "count"},
+}
+
+
+def _columns(conn: sqlite3.Connection) -> dict[str, set[str]]:
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+    return {t: {r[1] for r in conn.execute(f"PRAGMA table_info({t})")} for t in tables}
+
+
+def test_migrates_a_blank_database_from_version_0(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "s.db")
+    assert schema_version(conn) == 0
+    assert migrate(conn) == len(MIGRATIONS)
+    assert schema_version(conn) == len(MIGRATIONS)
+    assert _columns(conn) == EXPECTED_COLUMNS
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    migrate(conn)  # running again is a no-op
+    assert schema_version(conn) == len(MIGRATIONS)
+
+
+def test_open_creates_a_private_state_dir(tmp_path: Path) -> None:
+    state_dir = tmp_path / "state"
+    store = StateStore.open(state_dir)
+    store.close()
+    assert stat.S_IMODE(state_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE((state_dir / "state.sqlite3").stat().st_mode) == 0o600
+
+
+def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "s.db")
+    migrate(conn)
+    conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 3}")
+    with pytest.raises(StateError, match="newer than this immich-gphotos") as caught:
+        migrate(conn)
+    assert "upgrade" in str(caught.value)
+
+
+def test_a_failing_migration_rolls_back(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "s.db")
+    steps = list(MIGRATIONS)
+
+    def m_bad(db: sqlite3.Connection) -> None:
+        db.executescript("CREATE TABLE half_done (x INTEGER);\nSELECT * FROM no_such_table;")
+
+    with pytest.raises(sqlite3.OperationalError):
+        migrate(conn, [*steps, m_bad])
+    assert schema_version(conn) == len(steps), "the good migrations stay applied"
+    assert "half_done" not in _columns(conn), "the failed one left nothing behind"
+
+
+def test_migration_decorator_appends_in_order() -> None:
+    before = list(MIGRATIONS)
+    try:
+        @migration
+        def m999_probe(db: sqlite3.Connection) -> None:
+            pass
+
+        assert MIGRATIONS[-1] is m999_probe
+    finally:
+        MIGRATIONS[:] = before
+
+
+def test_runs_and_request_counts(tmp_path: Path) -> None:
+    store = StateStore.open(tmp_path)
+    run = store.start_run()
+    store.finish_run(run, 0, uploaded=3, bytes=1234, google_requests=4)
+    second = store.start_run()
+    store.finish_run(second, 6, stopped="budget")
+    runs = store.recent_runs()
+    assert [r.exit_code for r in runs] == [6, 0]  # newest first
+    assert runs[1].uploaded == 3 and runs[1].bytes == 1234
+    assert store.add_requests(2) == 2
+    assert store.add_requests(3) == 5
+    assert store.requests_on(pacific_day()) == 5
+    store.close()
+    assert StateStore.open(tmp_path).requests_on() == 5, "counts survive a restart"
+
+
+def test_album_counts_by_bucket(tmp_path: Path) -> None:
+    store = StateStore.open(tmp_path)
+    store.upsert_album("alb", "Holidays", "Holidays")
+    conn = store.conn
+    conn.execute("INSERT INTO assets(immich_id, checksum, status) VALUES ('a1','c1','uploaded'), "
+                 "('a2','c2','pending'), ('a3','c3','failed'), ('a4','c4','skipped')")
+    conn.execute("UPDATE assets SET reason = 'unsupported type' WHERE immich_id = 'a4'")
+    conn.execute("INSERT INTO album_assets(album_id, asset_id, google_album_id) VALUES "
+                 "('alb','a1','g1'), ('alb','a2',NULL), ('alb','a3',NULL), ('alb','a4',NULL)")
+    counts = store.album_counts("alb")
+    assert (counts.in_sync, counts.pending, counts.failed, counts.skipped) == (1, 1, 1, 1)
+    assert counts.skipped_reasons == {"unsupported type": 1}
+    assert counts.name == "Holidays"
+
+
+def test_pacific_day_rolls_over_at_pacific_midnight() -> None:
+    from datetime import UTC, datetime
+
+    assert str(pacific_day(datetime(2026, 7, 2, 6, 59, tzinfo=UTC))) == "2026-07-01"  # 23:59 PDT
+    assert str(pacific_day(datetime(2026, 7, 2, 7, 0, tzinfo=UTC))) == "2026-07-02"
+    assert str(pacific_day(datetime(2026, 1, 2, 7, 59, tzinfo=UTC))) == "2026-01-01"  # 23:59 PST
