@@ -55,9 +55,17 @@ def immich(request: pytest.FixtureRequest) -> Iterator[ImmichStandIn]:
 @pytest.fixture
 def client_secrets(tmp_path: Path) -> Path:
     path = tmp_path / "client_secret.json"
-    path.write_text(json.dumps({"installed": {
-        "client_id": "1234-test.apps.googleusercontent.com", "client_secret": "test-client-secret",
-        "auth_uri": "http://127.0.0.1:9/o/oauth2/auth", "token_uri": "http://127.0.0.1:9/token",
-        "redirect_uris": ["http://localhost"],
-    }}))
+    path.write_text(
+        json.dumps(
+            {
+                "installed": {
+                    "client_id": "1234-test.apps.googleusercontent.com",
+                    "client_secret": "test-client-secret",
+                    "auth_uri": "http://127.0.0.1:9/o/oauth2/auth",
+                    "token_uri": "http://127.0.0.1:9/token",
+                    "redirect_uris": ["http://localhost"],
+                }
+            }
+        )
+    )
     return path

@@ -18,8 +18,9 @@ NO_ALBUM_KEY = "scoped-no-album"
 BIG_ALBUM_SIZE = 2600
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, input: str | None = None,
-            timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, input: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     """The real CLI in a child process, stdin not a terminal (as under cron)."""
     return subprocess.run(
         [sys.executable, "-m", "immich_gphotos", *args],
@@ -54,9 +55,13 @@ def scenario_library(big: bool = True) -> Scenario:
     mixed = lib.add_album("Mixed Bag", me)
     lib.add_album("Friend Private", friend)  # not shared: never listed for me
 
-    expected: dict[str, set[str]] = {name: set() for name in ("Holidays", "Holidays 2023", "Garden", "Mixed Bag")}
+    expected: dict[str, set[str]] = {
+        name: set() for name in ("Holidays", "Holidays 2023", "Garden", "Mixed Bag")
+    }
     for i in range(5):
-        expected["Holidays"].add(lib.add_asset(me, f"HOL_{i}.jpg", albums=[holidays], description=f"Day {i}").id)
+        expected["Holidays"].add(
+            lib.add_asset(me, f"HOL_{i}.jpg", albums=[holidays], description=f"Day {i}").id
+        )
     for i in range(3):
         expected["Holidays 2023"].add(lib.add_asset(me, f"H23_{i}.heic", albums=[holidays23]).id)
     for i in range(4):  # another user's assets in a shared album: v2 search would miss them
@@ -65,24 +70,37 @@ def scenario_library(big: bool = True) -> Scenario:
 
     expected["Mixed Bag"] |= {
         lib.add_asset(me, "PLAIN.jpg", albums=[mixed]).id,
-        lib.add_asset(me, "ARCHIVED.jpg", albums=[mixed], visibility="archive").id,  # v2 search: timeline only
-        lib.add_asset(me, "NO_EXIF.png", albums=[mixed], has_exif=False).id,  # v3 withExif inner join
-        lib.add_asset(me, "EXTERNAL.jpg", albums=[mixed], library_id="0e0c2a44-3d5b-4c38-9a4b-6c1d8e6f7a10").id,
+        lib.add_asset(
+            me, "ARCHIVED.jpg", albums=[mixed], visibility="archive"
+        ).id,  # v2 search: timeline only
+        lib.add_asset(
+            me, "NO_EXIF.png", albums=[mixed], has_exif=False
+        ).id,  # v3 withExif inner join
+        lib.add_asset(
+            me, "EXTERNAL.jpg", albums=[mixed], library_id="0e0c2a44-3d5b-4c38-9a4b-6c1d8e6f7a10"
+        ).id,
         lib.add_asset(me, "CLIP.mp4", albums=[mixed], size=50_000).id,
     }
-    motion = lib.add_asset(me, "LIVE.mov", visibility="hidden", size=30_000)  # in no album, as Immich does
-    expected["Mixed Bag"].add(lib.add_asset(me, "LIVE.heic", albums=[mixed], live_photo_video_id=motion.id).id)
+    motion = lib.add_asset(
+        me, "LIVE.mov", visibility="hidden", size=30_000
+    )  # in no album, as Immich does
+    expected["Mixed Bag"].add(
+        lib.add_asset(me, "LIVE.heic", albums=[mixed], live_photo_video_id=motion.id).id
+    )
     lib.add_asset(me, "TRASHED.jpg", albums=[mixed], trashed=True)  # never listed
 
     if big:
         album = lib.add_album("Big Album", me)
         expected["Big Album"] = {
-            lib.add_asset(me, f"BIG_{i:05d}.jpg", size=64, albums=[album]).id for i in range(BIG_ALBUM_SIZE)
+            lib.add_asset(me, f"BIG_{i:05d}.jpg", size=64, albums=[album]).id
+            for i in range(BIG_ALBUM_SIZE)
         }
     return Scenario(lib, me, friend, expected)
 
 
-def large_asset(lib: Library, owner: User, size: int, name: str = "LARGE.mp4") -> tuple[str, Content]:
+def large_asset(
+    lib: Library, owner: User, size: int, name: str = "LARGE.mp4"
+) -> tuple[str, Content]:
     content = Content(f"large-{size}", size)
     asset = lib.add_asset(owner, name, content=content)
     return asset.id, content
@@ -103,15 +121,26 @@ def self_signed_cert(folder: Path) -> tuple[Path, Path]:
     now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()
-        .subject_name(name).issuer_name(name).public_key(key.public_key())
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
     cert_path, key_path = folder / "cert.pem", folder / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     return cert_path, key_path

@@ -13,11 +13,21 @@ def test_help_lists_every_command() -> None:
     assert result.returncode == 0
     for command in ("init", "auth", "albums", "sync", "status"):
         assert f"  {command}" in result.stdout
-    assert "--config" in result.stdout and "--version" in result.stdout and "--debug" in result.stdout
+    assert (
+        "--config" in result.stdout and "--version" in result.stdout and "--debug" in result.stdout
+    )
 
 
 def test_every_command_has_help() -> None:
-    for command in (["init"], ["auth"], ["albums"], ["albums", "add"], ["albums", "remove"], ["sync"], ["status"]):
+    for command in (
+        ["init"],
+        ["auth"],
+        ["albums"],
+        ["albums", "add"],
+        ["albums", "remove"],
+        ["sync"],
+        ["status"],
+    ):
         result = run_cli(*command, "--help")
         assert result.returncode == 0, (command, result.stderr)
         assert "Usage:" in result.stdout

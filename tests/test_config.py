@@ -55,20 +55,40 @@ def test_valid_config_loads_with_defaults(tmp_path: Path) -> None:
     ("text", "names"),
     [
         ('[immich]\nurl = "https://x.org"\nurl2 = 1\n', ["url2", "[immich]"]),
-        ('[immich]\nurl = "https://x.org"\n[sync]\nconcurrency = "four"\n', ["[sync] concurrency", "whole number"]),
-        ('[immich]\nurl = "https://x.org"\n[sync]\nvideos = "yes"\n', ["[sync] videos", "true or false"]),
-        ('[immich]\nurl = "https://x.org"\n[secrets]\nbackend = "vault"\n', ["[secrets] backend", '"file"']),
+        (
+            '[immich]\nurl = "https://x.org"\n[sync]\nconcurrency = "four"\n',
+            ["[sync] concurrency", "whole number"],
+        ),
+        (
+            '[immich]\nurl = "https://x.org"\n[sync]\nvideos = "yes"\n',
+            ["[sync] videos", "true or false"],
+        ),
+        (
+            '[immich]\nurl = "https://x.org"\n[secrets]\nbackend = "vault"\n',
+            ["[secrets] backend", '"file"'],
+        ),
         ('[immich]\nurl = "ftp://x.org"\n', ["[immich] url", "https://"]),
         ('[google]\napi_url = "https://x.org"\n', ["[immich] url is missing"]),
         ('[immich]\nurl = "https://x.org"\n[extra]\na = 1\n', ["[extra]"]),
-        ('[immich]\nurl = "https://x.org"\n[google]\ndaily_request_budget = 20000\n', ["daily_request_budget", "10000"]),
+        (
+            '[immich]\nurl = "https://x.org"\n[google]\ndaily_request_budget = 20000\n',
+            ["daily_request_budget", "10000"],
+        ),
         ('[immich]\nurl = "https://x.org"\n[immich.verify_tls]\n', ["verify_tls"]),
-        ('[immich]\nurl = "https://x.org"\nverify_tls = "/no/such/ca.pem"\n', ["verify_tls", "CA bundle"]),
+        (
+            '[immich]\nurl = "https://x.org"\nverify_tls = "/no/such/ca.pem"\n',
+            ["verify_tls", "CA bundle"],
+        ),
         ('[immich]\nurl = "https://x.org"\n[[albums]]\ngoogle_title = "x"\n', ["no immich_id"]),
-        ('[immich]\nurl = "https://x.org"\n[[albums]]\nimmich_id = "a"\n[[albums]]\nimmich_id = "a"\n', ["listed twice"]),
+        (
+            '[immich]\nurl = "https://x.org"\n[[albums]]\nimmich_id = "a"\n[[albums]]\nimmich_id = "a"\n',
+            ["listed twice"],
+        ),
     ],
 )
-def test_invalid_values_name_the_key_and_the_fix(tmp_path: Path, text: str, names: list[str]) -> None:
+def test_invalid_values_name_the_key_and_the_fix(
+    tmp_path: Path, text: str, names: list[str]
+) -> None:
     path = _write(tmp_path, text)
     with pytest.raises(ConfigError) as caught:
         config_mod.load(path)

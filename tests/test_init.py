@@ -24,7 +24,9 @@ def _init(url: str, *extra: str, key: str | None = GOOD_KEY):
     return run_cli("init", "--immich-url", url, *extra, env=env)
 
 
-def test_init_non_interactive_saves_config_and_key(immich, config_path, state_dir, client_secrets) -> None:
+def test_init_non_interactive_saves_config_and_key(
+    immich, config_path, state_dir, client_secrets
+) -> None:
     result = _init(immich.url, "--client-secrets", str(client_secrets))
     assert result.returncode == 0, result.stderr
     assert "Alex Tester" in result.stdout
@@ -47,7 +49,14 @@ def test_init_non_interactive_saves_config_and_key(immich, config_path, state_di
 
 def test_init_reads_key_from_stdin(immich, config_path, state_dir) -> None:
     env = os.environ.copy()
-    result = run_cli("init", "--immich-url", immich.url + "/api/", "--api-key-stdin", env=env, input=GOOD_KEY + "\n")
+    result = run_cli(
+        "init",
+        "--immich-url",
+        immich.url + "/api/",
+        "--api-key-stdin",
+        env=env,
+        input=GOOD_KEY + "\n",
+    )
     assert result.returncode == 0, result.stderr
     assert tomllib.loads(config_path.read_text())["immich"]["url"] == immich.url  # normalised
 
@@ -98,7 +107,9 @@ def test_missing_url_is_a_usage_error(config_path) -> None:
 
 def test_web_client_secrets_are_refused(immich, config_path, state_dir, tmp_path) -> None:
     web = tmp_path / "web.json"
-    web.write_text('{"web": {"client_id": "x", "client_secret": "y", "auth_uri": "a", "token_uri": "t"}}')
+    web.write_text(
+        '{"web": {"client_id": "x", "client_secret": "y", "auth_uri": "a", "token_uri": "t"}}'
+    )
     result = _init(immich.url, "--client-secrets", str(web))
     assert result.returncode == 3
     assert "Web application" in result.stderr and "Desktop app" in result.stderr
@@ -139,7 +150,10 @@ def test_self_signed_immich_needs_its_ca_bundle(tmp_path, config_path, state_dir
 def test_wrong_passphrase_never_overwrites_the_secrets(immich, config_path, state_dir) -> None:
     assert _init(immich.url).returncode == 0
     before = (state_dir / "secrets.enc").read_bytes()
-    env = os.environ | {"IMMICH_GPHOTOS_PASSPHRASE": PASSPHRASE + "-wrong", "IMMICH_API_KEY": GOOD_KEY}
+    env = os.environ | {
+        "IMMICH_GPHOTOS_PASSPHRASE": PASSPHRASE + "-wrong",
+        "IMMICH_API_KEY": GOOD_KEY,
+    }
     result = run_cli("init", "--immich-url", immich.url, env=env)
     assert result.returncode == 4
     assert "Wrong passphrase" in result.stderr and "IMMICH_GPHOTOS_PASSPHRASE" in result.stderr

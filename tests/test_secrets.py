@@ -32,7 +32,9 @@ def test_file_round_trip(tmp_path: Path) -> None:
     assert FileStore(path).get("google-refresh-token") == "1//refresh"
 
 
-def test_file_wrong_passphrase_is_clear_and_harmless(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_file_wrong_passphrase_is_clear_and_harmless(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "secrets.enc"
     FileStore(path).set(IMMICH_API_KEY, SECRET)
     before = path.read_bytes()
@@ -45,7 +47,9 @@ def test_file_wrong_passphrase_is_clear_and_harmless(tmp_path: Path, monkeypatch
     assert path.read_bytes() == before
 
 
-def test_file_missing_passphrase_names_both_variables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_file_missing_passphrase_names_both_variables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("IMMICH_GPHOTOS_PASSPHRASE")
     with pytest.raises(SecretsUnavailable) as caught:
         FileStore(tmp_path / "secrets.enc").set(IMMICH_API_KEY, SECRET)
@@ -81,10 +85,16 @@ def test_keyring_backend_refuses_clearly_without_a_keyring(tmp_path: Path) -> No
     with pytest.raises(SecretsUnavailable) as caught:
         open_store("keyring", tmp_path)
     message = str(caught.value)
-    assert "keyring" in message and 'backend = "file"' in message and "IMMICH_GPHOTOS_PASSPHRASE" in message
+    assert (
+        "keyring" in message
+        and 'backend = "file"' in message
+        and "IMMICH_GPHOTOS_PASSPHRASE" in message
+    )
 
 
-def test_auto_without_keyring_or_passphrase_names_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_auto_without_keyring_or_passphrase_names_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("IMMICH_GPHOTOS_PASSPHRASE")
     store = open_store("auto", tmp_path)
     with pytest.raises(SecretsUnavailable, match="no OS keyring is usable"):
@@ -96,29 +106,84 @@ def test_auto_without_keyring_or_passphrase_names_the_fix(tmp_path: Path, monkey
 
 @pytest.fixture
 def secret_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """An unlocked gnome-keyring on the session bus that `dbus-run-session` (make test) provides."""
+    """An unlocked gnome-keyring on the private D-Bus session that `make test` starts.
+
+    Only on a private bus (IGPHOTOS_TEST_PRIVATE_BUS, set by the Makefile around
+    dbus-run-session): on a desktop session it would replace the user's own keyring daemon.
+    """
     daemon = shutil.which("gnome-keyring-daemon")
-    if not daemon or not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
-        pytest.skip("needs gnome-keyring-daemon and a D-Bus session (run `make test`, which uses dbus-run-session)")
+    if (
+        not daemon
+        or not os.environ.get("DBUS_SESSION_BUS_ADDRESS")
+        or not os.environ.get("IGPHOTOS_TEST_PRIVATE_BUS")
+    ):
+        pytest.skip(
+            "needs gnome-keyring-daemon on a private D-Bus session: run `make test` (dbus-run-session)"
+        )
     data = tmp_path / "keyring-data"
     data.mkdir()
     env = os.environ | {"XDG_DATA_HOME": str(data), "HOME": str(tmp_path)}
-    started = subprocess.run(
-        [daemon, "--replace", "--unlock", "--components=secrets"],
-        input=b"test-keyring-password", env=env, capture_output=True, timeout=30,
+    proc = subprocess.Popen(
+        [daemon, "--foreground", "--replace", "--unlock", "--components=secrets"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
     )
-    if started.returncode != 0:
-        pytest.skip(f"gnome-keyring-daemon did not start: {started.stderr.decode()[:200]}")
+    assert proc.stdin is not None
+    proc.stdin.write(b"test-keyring-password")
+    proc.stdin.close()
     monkeypatch.delenv("PYTHON_KEYRING_BACKEND")
     monkeypatch.setenv("XDG_DATA_HOME", str(data))
     import keyring
     import keyring.core
+    import secretstorage
 
-    keyring.core._keyring_backend = None  # forget the fail backend chosen under the test env
-    keyring.set_keyring(keyring.core.load_keyring("keyring.backends.SecretService.Keyring"))
-    yield
-    keyring.core._keyring_backend = None
-    subprocess.run(["pkill", "-f", "gnome-keyring-daemon --replace"], check=False)
+    try:
+        if not _wait_for(lambda: _secret_service_ready(secretstorage), timeout=20.0):
+            pytest.skip("gnome-keyring-daemon did not come up on the session bus")
+        keyring.set_keyring(keyring.core.load_keyring("keyring.backends.SecretService.Keyring"))
+        yield
+    finally:
+        keyring.core._keyring_backend = None  # the next test chooses afresh
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _secret_service_ready(secretstorage: object) -> bool:
+    """Our daemon owns the Secret Service name and its default collection is unlocked.
+
+    NameHasOwner first: any call to the service itself would make D-Bus start another,
+    locked, gnome-keyring through its activation file before ours has registered."""
+    from jeepney.bus_messages import message_bus
+    from jeepney.io.blocking import open_dbus_connection
+
+    try:
+        with open_dbus_connection(bus="SESSION") as bus:
+            reply = bus.send_and_get_reply(message_bus.NameHasOwner("org.freedesktop.secrets"), timeout=5)
+        if not reply.body[0]:
+            return False
+        with secretstorage.dbus_init() as conn:  # type: ignore[attr-defined]
+            collection = secretstorage.get_default_collection(conn)  # type: ignore[attr-defined]
+            return not collection.is_locked()
+    except Exception:
+        return False
+
+
+def _wait_for(condition: object, timeout: float) -> bool:
+    """Poll a condition with a short, bounded back-off (waiting on the daemon, not on a clock)."""
+    import threading
+    import time
+
+    deadline = time.monotonic() + timeout
+    pause = threading.Event()
+    step = 0.02
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return True
+        pause.wait(step)
+        step = min(step * 2, 0.5)
+    return False
 
 
 @pytest.mark.keyring

@@ -53,7 +53,9 @@ def check(version: int, schema: dict[str, Any], instance: Any) -> None:
 
 def check_response(version: int, method: str, path: str, response: httpx.Response) -> None:
     responses = operation(version, method, path)["responses"]
-    assert str(response.status_code) in responses, f"{method} {path} answered {response.status_code}"
+    assert str(response.status_code) in responses, (
+        f"{method} {path} answered {response.status_code}"
+    )
     content = responses[str(response.status_code)].get("content", {})
     if "application/json" in content:
         check(version, content["application/json"]["schema"], response.json())
@@ -83,11 +85,24 @@ def test_responses_match_the_openapi_document(server: ImmichStandIn) -> None:
         check_response(v, "get", "/albums", http.get("/albums"))
         if v == 2:
             check_response(v, "get", "/albums", http.get("/albums", params={"shared": "true"}))
-            check_response(v, "get", "/albums/{id}", http.get(f"/albums/{album.id}", params={"withoutAssets": "true"}))
+            check_response(
+                v,
+                "get",
+                "/albums/{id}",
+                http.get(f"/albums/{album.id}", params={"withoutAssets": "true"}),
+            )
         check_response(v, "get", "/albums/{id}", http.get(f"/albums/{album.id}"))
-        for body in ({"albumIds": [album.id], "size": 1000, "page": 1, "withExif": True},
-                     {"albumIds": [album.id], "size": 2, "page": 1}):
-            check(v, operation(v, "post", "/search/metadata")["requestBody"]["content"]["application/json"]["schema"], body)
+        for body in (
+            {"albumIds": [album.id], "size": 1000, "page": 1, "withExif": True},
+            {"albumIds": [album.id], "size": 2, "page": 1},
+        ):
+            check(
+                v,
+                operation(v, "post", "/search/metadata")["requestBody"]["content"][
+                    "application/json"
+                ]["schema"],
+                body,
+            )
             check_response(v, "post", "/search/metadata", http.post("/search/metadata", json=body))
         check_response(v, "get", "/assets/{id}", http.get(f"/assets/{asset_id}"))
         original = http.get(f"/assets/{asset_id}/original")
@@ -117,11 +132,20 @@ def test_album_fields_follow_the_version(server: ImmichStandIn) -> None:
         ("get", "/assets/{id}/original", "/assets/{asset}/original"),
     ],
 )
-def test_permissions_are_the_documented_ones(server: ImmichStandIn, method: str, path: str, route: str) -> None:
+def test_permissions_are_the_documented_ones(
+    server: ImmichStandIn, method: str, path: str, route: str
+) -> None:
     """A key holding every permission but the documented one gets 403 naming exactly that one."""
     lib: Library = server.lib  # type: ignore[attr-defined]
     permission = operation(server.version, method, path)["x-immich-permission"]
-    every = {"user.read", "album.read", "asset.read", "asset.download", "asset.view", "server.about"}
+    every = {
+        "user.read",
+        "album.read",
+        "asset.read",
+        "asset.download",
+        "asset.view",
+        "server.about",
+    }
     me = next(u for u in lib.users.values() if u.name == "Alex Tester")
     lib.add_key("almost", me, every - {permission})
     album = next(a for a in lib.albums.values() if a.name == "Holidays")
@@ -141,4 +165,6 @@ def test_error_envelopes(server: ImmichStandIn) -> None:
     if server.version == 3:
         assert set(body) == {"message"} and response.headers["x-correlation-id"]
     else:
-        assert body["statusCode"] == 401 and body["error"] == "Unauthorized" and body["correlationId"]
+        assert (
+            body["statusCode"] == 401 and body["error"] == "Unauthorized" and body["correlationId"]
+        )

@@ -17,18 +17,53 @@ from immich_gphotos.state.store import StateStore
 EXPECTED_COLUMNS = {
     "meta": {"key", "value"},
     "albums": {"immich_id", "name", "google_title", "last_synced"},
-    "google_albums": {"immich_album_id", "part", "google_album_id", "title", "client_id", "item_count", "created_at"},
-    "assets": {"immich_id", "checksum", "size", "type", "mime", "google_media_item_id", "status", "reason",
-               "attempts", "updated_at"},
+    "google_albums": {
+        "immich_album_id",
+        "part",
+        "google_album_id",
+        "title",
+        "client_id",
+        "item_count",
+        "created_at",
+    },
+    "assets": {
+        "immich_id",
+        "checksum",
+        "size",
+        "type",
+        "mime",
+        "google_media_item_id",
+        "status",
+        "reason",
+        "attempts",
+        "updated_at",
+    },
     "album_assets": {"album_id", "asset_id", "google_album_id", "added_at"},
-    "runs": {"id", "started", "finished", "exit_code", "uploaded", "added", "removed", "skipped", "failed",
-             "bytes", "google_requests", "stopped"},
+    "runs": {
+        "id",
+        "started",
+        "finished",
+        "exit_code",
+        "uploaded",
+        "added",
+        "removed",
+        "skipped",
+        "failed",
+        "bytes",
+        "google_requests",
+        "stopped",
+    },
     "google_requests": {"day", "count"},
 }
 
 
 def _columns(conn: sqlite3.Connection) -> dict[str, set[str]]:
-    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+    tables = [
+        r[0]
+        for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    ]
     return {t: {r[1] for r in conn.execute(f"PRAGMA table_info({t})")} for t in tables}
 
 
@@ -76,6 +111,7 @@ def test_a_failing_migration_rolls_back(tmp_path: Path) -> None:
 def test_migration_decorator_appends_in_order() -> None:
     before = list(MIGRATIONS)
     try:
+
         @migration
         def m999_probe(db: sqlite3.Connection) -> None:
             pass
@@ -105,11 +141,15 @@ def test_album_counts_by_bucket(tmp_path: Path) -> None:
     store = StateStore.open(tmp_path)
     store.upsert_album("alb", "Holidays", "Holidays")
     conn = store.conn
-    conn.execute("INSERT INTO assets(immich_id, checksum, status) VALUES ('a1','c1','uploaded'), "
-                 "('a2','c2','pending'), ('a3','c3','failed'), ('a4','c4','skipped')")
+    conn.execute(
+        "INSERT INTO assets(immich_id, checksum, status) VALUES ('a1','c1','uploaded'), "
+        "('a2','c2','pending'), ('a3','c3','failed'), ('a4','c4','skipped')"
+    )
     conn.execute("UPDATE assets SET reason = 'unsupported type' WHERE immich_id = 'a4'")
-    conn.execute("INSERT INTO album_assets(album_id, asset_id, google_album_id) VALUES "
-                 "('alb','a1','g1'), ('alb','a2',NULL), ('alb','a3',NULL), ('alb','a4',NULL)")
+    conn.execute(
+        "INSERT INTO album_assets(album_id, asset_id, google_album_id) VALUES "
+        "('alb','a1','g1'), ('alb','a2',NULL), ('alb','a3',NULL), ('alb','a4',NULL)"
+    )
     counts = store.album_counts("alb")
     assert (counts.in_sync, counts.pending, counts.failed, counts.skipped) == (1, 1, 1, 1)
     assert counts.skipped_reasons == {"unsupported type": 1}

@@ -23,10 +23,24 @@ def test_status_json_shape(immich, config_path, state_dir, client_secrets) -> No
     result = run_cli("status", "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    for key in ("version", "config_file", "state_dir", "secrets_backend", "immich", "google", "albums", "runs"):
+    for key in (
+        "version",
+        "config_file",
+        "state_dir",
+        "secrets_backend",
+        "immich",
+        "google",
+        "albums",
+        "runs",
+    ):
         assert key in data
     assert set(data["immich"]) >= {"url", "reachable", "user", "server_version", "api_key_stored"}
-    assert set(data["google"]) >= {"client_id", "token_stored", "requests_today", "daily_request_budget"}
+    assert set(data["google"]) >= {
+        "client_id",
+        "token_stored",
+        "requests_today",
+        "daily_request_budget",
+    }
     assert data["config_file"] == str(config_path)
     assert data["state_dir"] == str(state_dir)
     assert data["secrets_backend"].startswith("file")
@@ -47,8 +61,17 @@ def test_status_lists_selected_albums(immich, config_path) -> None:
     assert run_cli("albums", "add", "Garden").returncode == 0
     data = json.loads(run_cli("status", "--json").stdout)
     [album] = data["albums"]
-    assert set(album) >= {"immich_id", "name", "google_title", "google_album_id", "in_sync", "pending",
-                          "failed", "skipped", "last_synced"}
+    assert set(album) >= {
+        "immich_id",
+        "name",
+        "google_title",
+        "google_album_id",
+        "in_sync",
+        "pending",
+        "failed",
+        "skipped",
+        "last_synced",
+    }
     assert album["name"] == "Garden" and album["google_title"] == "Garden"
     assert album["pending"] == 5 and album["in_sync"] == 0
     assert album["google_album_id"] is None

@@ -30,25 +30,31 @@ def list_albums(settings: Settings, immich: ImmichClient) -> list[dict[str, Any]
     rows = []
     for album in albums:
         choice = selected.get(album.id)
-        rows.append({
-            "id": album.id,
-            "name": album.name,
-            "asset_count": album.asset_count,
-            "last_change": iso(album.last_change) if album.last_change else None,
-            "owner": album.owner_name,
-            "owned": album.owner_id == me.id,
-            "shared": album.shared,
-            "selected": choice is not None,
-            "google_title": (choice.google_title or album.name) if choice else None,
-            "last_synced": synced.get(album.id),
-        })
+        rows.append(
+            {
+                "id": album.id,
+                "name": album.name,
+                "asset_count": album.asset_count,
+                "last_change": iso(album.last_change) if album.last_change else None,
+                "owner": album.owner_name,
+                "owned": album.owner_id == me.id,
+                "shared": album.shared,
+                "selected": choice is not None,
+                "google_title": (choice.google_title or album.name) if choice else None,
+                "last_synced": synced.get(album.id),
+            }
+        )
     return rows
 
 
-def add_albums(path: Path, settings: Settings, immich: ImmichClient, names: list[str], title: str | None) -> list[str]:
+def add_albums(
+    path: Path, settings: Settings, immich: ImmichClient, names: list[str], title: str | None
+) -> list[str]:
     """Resolve every name first (all or nothing), then save the selection once."""
     if title is not None and len(names) != 1:
-        raise UsageError("--as TITLE names one album's Google title; give exactly one album with it.")
+        raise UsageError(
+            "--as TITLE names one album's Google title; give exactly one album with it."
+        )
     if title is not None and not (0 < len(title.strip()) <= MAX_TITLE):
         raise UsageError(f"--as TITLE must be 1 to {MAX_TITLE} characters (Google's limit).")
     candidates = [Candidate(a.id, a.name) for a in immich.albums()]
@@ -61,7 +67,9 @@ def add_albums(path: Path, settings: Settings, immich: ImmichClient, names: list
     for album in dict.fromkeys(chosen):  # the same album named twice counts once
         if album.id in present:
             current = present[album.id].get("google_title") or album.name
-            messages.append(f'"{album.name}" is already selected (Google album "{current}"); nothing changed.')
+            messages.append(
+                f'"{album.name}" is already selected (Google album "{current}"); nothing changed.'
+            )
             continue
         google_title = (title or album.name).strip()[:MAX_TITLE]
         entries.append({"immich_id": album.id, "google_title": google_title})
@@ -75,11 +83,15 @@ def add_albums(path: Path, settings: Settings, immich: ImmichClient, names: list
                 state.upsert_album(album.id, album.name, google_title)
         finally:
             state.close()
-        messages.append("Run `immich-gphotos sync` to copy them (`sync --dry-run` shows the plan first).")
+        messages.append(
+            "Run `immich-gphotos sync` to copy them (`sync --dry-run` shows the plan first)."
+        )
     return messages
 
 
-def remove_albums(path: Path, settings: Settings, open_immich: Callable[[], ImmichClient], names: list[str]) -> list[str]:
+def remove_albums(
+    path: Path, settings: Settings, open_immich: Callable[[], ImmichClient], names: list[str]
+) -> list[str]:
     """Deselect; matching is against the selected albums, so a deleted Immich album can still go."""
     state = StateStore.open(settings.state_dir)
     try:

@@ -134,13 +134,17 @@ def _bool_or_path(v: Any) -> str | None:
     if isinstance(v, bool):
         return None
     if isinstance(v, str) and v.strip():
-        return None if Path(v).expanduser().is_file() else "true, false, or the path of an existing CA bundle file"
+        return (
+            None
+            if Path(v).expanduser().is_file()
+            else "true, false, or the path of an existing CA bundle file"
+        )
     return "true, false, or the path of a CA bundle file"
 
 
 def _str_list(v: Any) -> str | None:
     ok = isinstance(v, list) and v and all(isinstance(x, str) and x for x in v)
-    return None if ok else "a list of strings, like [\"notify-send\", \"immich-gphotos\"]"
+    return None if ok else 'a list of strings, like ["notify-send", "immich-gphotos"]'
 
 
 SCHEMA: dict[str, dict[str, Check]] = {
@@ -166,7 +170,9 @@ ALBUM_KEYS: dict[str, Check] = {"immich_id": _is_str, "google_title": _is_str}
 
 
 def _invalid(path: Path, what: str) -> ConfigError:
-    return ConfigError(f"Invalid config {path}: {what}; edit the file or run `immich-gphotos init`.")
+    return ConfigError(
+        f"Invalid config {path}: {what}; edit the file or run `immich-gphotos init`."
+    )
 
 
 def validate(raw: dict[str, Any], path: Path) -> Settings:
@@ -197,7 +203,10 @@ def validate(raw: dict[str, Any], path: Path) -> Settings:
         for key, item in entry.items():
             check = ALBUM_KEYS.get(key)
             if check is None:
-                raise _invalid(path, f"unknown key {key!r} in [[albums]] entry {n} (known: immich_id, google_title)")
+                raise _invalid(
+                    path,
+                    f"unknown key {key!r} in [[albums]] entry {n} (known: immich_id, google_title)",
+                )
             expected = check(item)
             if expected:
                 raise _invalid(path, f"[[albums]] entry {n} {key} must be {expected}")
@@ -217,7 +226,9 @@ def validate(raw: dict[str, Any], path: Path) -> Settings:
     command = notify.get("command")
     return Settings(
         path=path,
-        immich=ImmichSettings(url=immich["url"].rstrip("/"), verify_tls=immich.get("verify_tls", True)),
+        immich=ImmichSettings(
+            url=immich["url"].rstrip("/"), verify_tls=immich.get("verify_tls", True)
+        ),
         google=GoogleSettings(
             client_secrets=google.get("client_secrets"),
             api_url=google.get("api_url", DEFAULT_GOOGLE_API_URL).rstrip("/"),
@@ -226,7 +237,9 @@ def validate(raw: dict[str, Any], path: Path) -> Settings:
         secrets_backend=raw.get("secrets", {}).get("backend", "auto"),
         state_dir_setting=raw.get("state", {}).get("dir"),
         sync=SyncSettings(**sync),
-        notify=NotifySettings(ping_url=notify.get("ping_url"), command=tuple(command) if command else None),
+        notify=NotifySettings(
+            ping_url=notify.get("ping_url"), command=tuple(command) if command else None
+        ),
         albums=tuple(albums),
     )
 
@@ -243,7 +256,9 @@ def load_raw(path: Path) -> dict[str, Any]:
             f"No config at {path}; run `immich-gphotos init` to set up the Immich connection."
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"Cannot read config {path} ({exc}); check the file and its permissions.") from None
+        raise ConfigError(
+            f"Cannot read config {path} ({exc}); check the file and its permissions."
+        ) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -31,7 +31,9 @@ def resolve(query: str, candidates: Sequence[Candidate]) -> Candidate:
     if len(exact) == 1:
         return exact[0]
     if len(exact) > 1:
-        raise UsageError(f'Album name "{query}" is ambiguous: {_listing(exact)}; give the album id instead.')
+        raise UsageError(
+            f'Album name "{query}" is ambiguous: {_listing(exact)}; give the album id instead.'
+        )
     folded = query.casefold()
     prefixed = [c for c in candidates if c.name.casefold().startswith(folded)] if folded else []
     if len(prefixed) == 1:

@@ -9,7 +9,12 @@ from typing import Any
 
 from immich_gphotos import __version__
 from immich_gphotos.config import Settings
-from immich_gphotos.credentials.base import GOOGLE_REFRESH_TOKEN, IMMICH_API_KEY, SecretStore, open_store
+from immich_gphotos.credentials.base import (
+    GOOGLE_REFRESH_TOKEN,
+    IMMICH_API_KEY,
+    SecretStore,
+    open_store,
+)
 from immich_gphotos.errors import AppError
 from immich_gphotos.state.store import StateStore
 
@@ -88,8 +93,10 @@ def collect(settings: Settings, check_immich: bool = True) -> StatusReport:
 
     immich = ImmichStatus(url=settings.immich.url)
     immich.api_key_stored, key_error = _stored(store, IMMICH_API_KEY)
-    google = GoogleStatus(daily_request_budget=settings.google.daily_request_budget,
-                          client_secrets=settings.google.client_secrets)
+    google = GoogleStatus(
+        daily_request_budget=settings.google.daily_request_budget,
+        client_secrets=settings.google.client_secrets,
+    )
     google.token_stored, token_error = _stored(store, GOOGLE_REFRESH_TOKEN)
     secrets_error = secrets_error or key_error or token_error
     if settings.google.client_secrets:
@@ -112,26 +119,43 @@ def collect(settings: Settings, check_immich: bool = True) -> StatusReport:
             counts = state.album_counts(selected.immich_id)
             name, size = album_sizes.get(selected.immich_id, (counts.name, 0))
             known = counts.in_sync + counts.failed + counts.skipped
-            albums.append(AlbumStatus(
-                immich_id=selected.immich_id, name=name,
-                google_title=selected.google_title or counts.google_title or name,
-                google_album_id=counts.google_album_id, in_sync=counts.in_sync,
-                pending=max(counts.pending, size - known), failed=counts.failed, skipped=counts.skipped,
-                skipped_reasons=counts.skipped_reasons, last_synced=counts.last_synced,
-            ))
+            albums.append(
+                AlbumStatus(
+                    immich_id=selected.immich_id,
+                    name=name,
+                    google_title=selected.google_title or counts.google_title or name,
+                    google_album_id=counts.google_album_id,
+                    in_sync=counts.in_sync,
+                    pending=max(counts.pending, size - known),
+                    failed=counts.failed,
+                    skipped=counts.skipped,
+                    skipped_reasons=counts.skipped_reasons,
+                    last_synced=counts.last_synced,
+                )
+            )
         runs = [asdict(r) for r in state.recent_runs(5)]
     finally:
         state.close()
     pending = sum(a.pending for a in albums)
-    google.runs_for_pending = math.ceil(pending * REQUESTS_PER_ITEM / max(1, google.daily_request_budget))
+    google.runs_for_pending = math.ceil(
+        pending * REQUESTS_PER_ITEM / max(1, google.daily_request_budget)
+    )
     return StatusReport(
-        version=__version__, config_file=str(settings.path), state_dir=str(settings.state_dir),
-        secrets_backend=backend, immich=immich, google=google, albums=albums, runs=runs,
+        version=__version__,
+        config_file=str(settings.path),
+        state_dir=str(settings.state_dir),
+        secrets_backend=backend,
+        immich=immich,
+        google=google,
+        albums=albums,
+        runs=runs,
         secrets_error=secrets_error,
     )
 
 
-def _look_at_immich(settings: Settings, store: SecretStore | None, immich: ImmichStatus) -> dict[str, tuple[str, int]]:
+def _look_at_immich(
+    settings: Settings, store: SecretStore | None, immich: ImmichStatus
+) -> dict[str, tuple[str, int]]:
     """Reachability, user and version; the selected albums' names and sizes when the key works."""
     from immich_gphotos.credentials.base import immich_api_key
     from immich_gphotos.immich.client import ImmichClient

@@ -40,7 +40,9 @@ class RetryPolicy:
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
     rand: Callable[[], float] = field(default=random.random, compare=False)
 
-    def delay(self, attempt: int, status: int | None = None, retry_after: float | None = None) -> float:
+    def delay(
+        self, attempt: int, status: int | None = None, retry_after: float | None = None
+    ) -> float:
         """Seconds to wait before try ``attempt + 1`` (attempt counts from 1)."""
         backoff = min(self.cap, self.base * (2 ** (attempt - 1)))
         wait = backoff * (0.5 + self.rand() / 2)  # "equal jitter": never less than half the step
@@ -93,7 +95,11 @@ def describe_transport_error(exc: httpx.TransportError) -> str:
     text = str(exc) or exc.__class__.__name__
     if is_tls_error(exc):
         return "its TLS certificate is not trusted"
-    if "Name or service not known" in text or "nodename nor servname" in text or "getaddrinfo" in text:
+    if (
+        "Name or service not known" in text
+        or "nodename nor servname" in text
+        or "getaddrinfo" in text
+    ):
         return "the host name does not resolve"
     if "refused" in text.lower():
         return "the connection was refused"

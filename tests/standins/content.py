@@ -27,7 +27,9 @@ class Content:
             data = (b"IGP-STANDIN:" + self.seed.encode()[:40] + b"\n" + data)[:BLOCK]
         return data
 
-    def iter_range(self, start: int = 0, end: int | None = None, chunk: int = BLOCK) -> Iterator[bytes]:
+    def iter_range(
+        self, start: int = 0, end: int | None = None, chunk: int = BLOCK
+    ) -> Iterator[bytes]:
         """Bytes ``start`` .. ``end`` (exclusive) in chunks of at most ``chunk``."""
         end = self.size if end is None else min(end, self.size)
         pos = start

@@ -16,6 +16,7 @@ Run on its own: ``python -m tests.standins.immich --port 2283 --version 3 --phot
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import mimetypes
 import random
@@ -72,7 +73,9 @@ class Asset:
             import base64
             import hashlib
 
-            return base64.b64encode(hashlib.sha1(f"path:{self.original_path}".encode()).digest()).decode()
+            return base64.b64encode(
+                hashlib.sha1(f"path:{self.original_path}".encode()).digest()
+            ).decode()
         return self.content.sha1_base64
 
     @property
@@ -99,7 +102,8 @@ class Faults:
     """Fault switches, all off by default. Rates are probabilities per request (seeded)."""
 
     error_rate: float = 0.0  # answer 500 instead
-    reset_rate: float = 0.0  # originals: close the connection after part of the body
+    reset_rate: float = 0.0  # originals: drop the connection after part of the body
+    reset_abort: bool = False  # drop it with a TCP RST (unread data is lost) instead of a FIN
     fail_next: int = 0  # the next N API requests answer 503
     slow_body_seconds: float = 0.0  # originals: pause this long in the middle of the body
     seed: int = 7
@@ -125,7 +129,9 @@ class Library:
         self.assets: dict[str, Asset] = {}
         self.lock = threading.RLock()
 
-    def add_user(self, name: str, key: str | None = None, permissions: set[str] | None = None) -> User:
+    def add_user(
+        self, name: str, key: str | None = None, permissions: set[str] | None = None
+    ) -> User:
         user = User(new_id(self.rng), name, f"{name.lower().replace(' ', '.')}@example.org")
         self.users[user.id] = user
         if key:
@@ -137,8 +143,14 @@ class Library:
 
     def add_album(self, name: str, owner: User, shared_with: list[User] | None = None) -> Album:
         created = EPOCH + timedelta(days=len(self.albums))
-        album = Album(new_id(self.rng), name, owner.id, created=created, updated=created,
-                      members=[u.id for u in shared_with or []])
+        album = Album(
+            new_id(self.rng),
+            name,
+            owner.id,
+            created=created,
+            updated=created,
+            members=[u.id for u in shared_with or []],
+        )
         self.albums[album.id] = album
         return album
 
@@ -183,12 +195,18 @@ class Library:
                 if asset.id in album.asset_ids:
                     return True
                 # album access covers the motion part of a live photo in it
-                if any(self.assets[a].live_photo_video_id == asset.id for a in album.asset_ids if a in self.assets):
+                if any(
+                    self.assets[a].live_photo_video_id == asset.id
+                    for a in album.asset_ids
+                    if a in self.assets
+                ):
                     return True
         return False
 
 
-def demo_library(photos: int = 300, videos: int = 4, seed: int = 1, key: str = "demo-key") -> Library:
+def demo_library(
+    photos: int = 300, videos: int = 4, seed: int = 1, key: str = "demo-key"
+) -> Library:
     """A few albums with photos and videos, one shared by another user; the demo and bench use it."""
     lib = Library(seed)
     me = lib.add_user("Alex Demo", key=key)
@@ -200,10 +218,17 @@ def demo_library(photos: int = 300, videos: int = 4, seed: int = 1, key: str = "
     for i in range(photos):
         album = [trips, family, shared][i % 3]
         owner = friend if album is shared else me
-        lib.add_asset(owner, f"IMG_{i:04d}.jpg", size=rng.randint(200_000, 1_200_000), albums=[album],
-                      description="A day out" if i % 10 == 0 else "")
+        lib.add_asset(
+            owner,
+            f"IMG_{i:04d}.jpg",
+            size=rng.randint(200_000, 1_200_000),
+            albums=[album],
+            description="A day out" if i % 10 == 0 else "",
+        )
     for i in range(videos):
-        lib.add_asset(me, f"VID_{i:03d}.mp4", size=rng.randint(8_000_000, 24_000_000), albums=[trips])
+        lib.add_asset(
+            me, f"VID_{i:03d}.mp4", size=rng.randint(8_000_000, 24_000_000), albums=[trips]
+        )
     return lib
 
 
@@ -225,6 +250,7 @@ class ImmichStandIn:
         self.faults = Faults()
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request
         self.version_override: dict[str, Any] | None = None  # answer as another version
+        self.cursor_paging = False  # v3.2: /search/metadata also answers nextCursor
         self._lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"standin": self})
         self.httpd = ThreadingHTTPServer((host, port), handler)
@@ -245,7 +271,9 @@ class ImmichStandIn:
         return f"{self.scheme}://{host}:{port}"
 
     def start(self) -> ImmichStandIn:
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name="immich-standin", daemon=True)
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, name="immich-standin", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -274,8 +302,14 @@ class HttpError(Exception):
         self.status, self.message, self.error = status, message, error
 
 
-REASONS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-           500: "Internal Server Error", 503: "Service Unavailable"}
+REASONS = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -311,7 +345,10 @@ class _Handler(BaseHTTPRequestHandler):
         raw_body = self.rfile.read(length) if length else b""
         faults = self.standin.faults
         try:
-            if parts.path.startswith("/api/") and parts.path not in ("/api/server/ping", "/api/server/version"):
+            if parts.path.startswith("/api/") and parts.path not in (
+                "/api/server/ping",
+                "/api/server/version",
+            ):
                 with self.standin._lock:
                     if faults.fail_next > 0:
                         faults.fail_next -= 1
@@ -359,10 +396,17 @@ class _Handler(BaseHTTPRequestHandler):
         if self.v3:
             body: dict[str, Any] = {"message": exc.message}
             if exc.status == 400 and isinstance(exc.message, list):
-                body = {"message": "Validation failed", "errors": [{"message": m} for m in exc.message]}
+                body = {
+                    "message": "Validation failed",
+                    "errors": [{"message": m} for m in exc.message],
+                }
         else:
-            body = {"message": exc.message, "error": exc.error or REASONS.get(exc.status, "Error"),
-                    "statusCode": exc.status, "correlationId": self.correlation_id}
+            body = {
+                "message": exc.message,
+                "error": exc.error or REASONS.get(exc.status, "Error"),
+                "statusCode": exc.status,
+                "correlationId": self.correlation_id,
+            }
         self._send_json(body, exc.status)
 
     def _auth(self, permission: str | None) -> User:
@@ -386,44 +430,88 @@ class _Handler(BaseHTTPRequestHandler):
     # --- serialisation ------------------------------------------------------------------------
 
     def _user_json(self, user: User) -> dict[str, Any]:
-        return {"id": user.id, "name": user.name, "email": user.email, "avatarColor": "primary",
-                "profileImagePath": "", "profileChangedAt": ts(EPOCH)}
+        return {
+            "id": user.id,
+            "name": user.name,
+            "email": user.email,
+            "avatarColor": "primary",
+            "profileImagePath": "",
+            "profileChangedAt": ts(EPOCH),
+        }
 
     def _asset_json(self, asset: Asset, with_exif: bool) -> dict[str, Any]:
         mime = asset.mime or mimetypes.guess_type(asset.file_name)[0] or "application/octet-stream"
         video = asset.type == "VIDEO"
         data: dict[str, Any] = {
-            "id": asset.id, "ownerId": asset.owner_id, "type": asset.type,
-            "originalFileName": asset.file_name, "originalPath": asset.original_path,
-            "originalMimeType": mime, "checksum": asset.checksum,
-            "fileCreatedAt": ts(asset.created), "fileModifiedAt": ts(asset.created),
-            "localDateTime": ts(asset.created), "createdAt": ts(asset.created), "updatedAt": ts(asset.created),
-            "isFavorite": False, "isArchived": asset.visibility == "archive", "isTrashed": asset.trashed,
-            "isOffline": False, "isEdited": False, "visibility": asset.visibility, "hasMetadata": asset.has_exif,
-            "thumbhash": None, "width": 4000, "height": 3000, "libraryId": asset.library_id,
-            "livePhotoVideoId": asset.live_photo_video_id, "duplicateId": None, "stack": None,
+            "id": asset.id,
+            "ownerId": asset.owner_id,
+            "type": asset.type,
+            "originalFileName": asset.file_name,
+            "originalPath": asset.original_path,
+            "originalMimeType": mime,
+            "checksum": asset.checksum,
+            "fileCreatedAt": ts(asset.created),
+            "fileModifiedAt": ts(asset.created),
+            "localDateTime": ts(asset.created),
+            "createdAt": ts(asset.created),
+            "updatedAt": ts(asset.created),
+            "isFavorite": False,
+            "isArchived": asset.visibility == "archive",
+            "isTrashed": asset.trashed,
+            "isOffline": False,
+            "isEdited": False,
+            "visibility": asset.visibility,
+            "hasMetadata": asset.has_exif,
+            "thumbhash": None,
+            "width": 4000,
+            "height": 3000,
+            "libraryId": asset.library_id,
+            "livePhotoVideoId": asset.live_photo_video_id,
+            "duplicateId": None,
+            "stack": None,
         }
         if self.v3:
             data["duration"] = 12000 if video else None
         else:
-            data.update(duration="0:00:12.00000" if video else "0:00:00.00000",
-                        deviceAssetId=f"{asset.file_name}-{asset.content.size}", deviceId="standin")
+            data.update(
+                duration="0:00:12.00000" if video else "0:00:00.00000",
+                deviceAssetId=f"{asset.file_name}-{asset.content.size}",
+                deviceId="standin",
+            )
         if with_exif and asset.has_exif:
-            data["exifInfo"] = {"fileSizeInByte": asset.content.size, "description": asset.description,
-                                "dateTimeOriginal": ts(asset.created), "make": "Stand-in", "model": "One"}
+            data["exifInfo"] = {
+                "fileSizeInByte": asset.content.size,
+                "description": asset.description,
+                "dateTimeOriginal": ts(asset.created),
+                "make": "Stand-in",
+                "model": "One",
+            }
         return data
 
     def _album_json(self, album: Album, with_assets: bool) -> dict[str, Any]:
-        visible = [self.lib.assets[a] for a in album.asset_ids
-                   if not self.lib.assets[a].trashed and self.lib.assets[a].visibility in ("timeline", "archive")]
+        visible = [
+            self.lib.assets[a]
+            for a in album.asset_ids
+            if not self.lib.assets[a].trashed
+            and self.lib.assets[a].visibility in ("timeline", "archive")
+        ]
         owner = self.lib.users[album.owner_id]
-        members = [{"role": "editor", "user": self._user_json(self.lib.users[m])} for m in album.members]
+        members = [
+            {"role": "editor", "user": self._user_json(self.lib.users[m])} for m in album.members
+        ]
         latest = max((a.created for a in visible), default=None)
         data: dict[str, Any] = {
-            "id": album.id, "albumName": album.name, "description": album.description,
-            "albumThumbnailAssetId": visible[0].id if visible else None, "assetCount": len(visible),
-            "createdAt": ts(album.created), "updatedAt": ts(album.updated), "shared": bool(album.members),
-            "hasSharedLink": False, "isActivityEnabled": True, "order": "desc",
+            "id": album.id,
+            "albumName": album.name,
+            "description": album.description,
+            "albumThumbnailAssetId": visible[0].id if visible else None,
+            "assetCount": len(visible),
+            "createdAt": ts(album.created),
+            "updatedAt": ts(album.updated),
+            "shared": bool(album.members),
+            "hasSharedLink": False,
+            "isActivityEnabled": True,
+            "order": "desc",
         }
         if latest:
             data["lastModifiedAssetTimestamp"] = ts(latest)
@@ -453,11 +541,22 @@ class _Handler(BaseHTTPRequestHandler):
 
     def users_me(self, body: Any) -> None:
         user = self._auth("user.read")
-        self._send_json({
-            **self._user_json(user), "createdAt": ts(EPOCH), "updatedAt": ts(EPOCH), "deletedAt": None,
-            "isAdmin": False, "license": None, "oauthId": "", "quotaSizeInBytes": None,
-            "quotaUsageInBytes": 0, "shouldChangePassword": False, "status": "active", "storageLabel": None,
-        })
+        self._send_json(
+            {
+                **self._user_json(user),
+                "createdAt": ts(EPOCH),
+                "updatedAt": ts(EPOCH),
+                "deletedAt": None,
+                "isAdmin": False,
+                "license": None,
+                "oauthId": "",
+                "quotaSizeInBytes": None,
+                "quotaUsageInBytes": 0,
+                "shouldChangePassword": False,
+                "status": "active",
+                "storageLabel": None,
+            }
+        )
 
     def list_albums(self, body: Any) -> None:
         user = self._auth("album.read")
@@ -471,7 +570,11 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             shared = self.query.get("shared")
             if shared == "true":
-                chosen = [a for a in albums if (a.owner_id == user.id and a.members) or user.id in a.members]
+                chosen = [
+                    a
+                    for a in albums
+                    if (a.owner_id == user.id and a.members) or user.id in a.members
+                ]
             elif shared == "false":
                 chosen = [a for a in albums if a.owner_id == user.id and not a.members]
             else:
@@ -495,6 +598,8 @@ class _Handler(BaseHTTPRequestHandler):
         user = self._auth("asset.read")
         size = int(body.get("size") or 250)
         page = int(body.get("page") or 1)
+        if self.standin.cursor_paging and body.get("cursor"):
+            page = int(str(body["cursor"]).removeprefix("cur-"))
         if not 1 <= size <= 1000 or page < 1:
             raise HttpError(400, ["size must not be greater than 1000"], "Bad Request")
         album_ids = body.get("albumIds") or []
@@ -506,14 +611,18 @@ class _Handler(BaseHTTPRequestHandler):
             members = set(album.asset_ids) if album else set()
             candidates = [a for a in candidates if a.id in members]  # several ids: intersection
         if not self.v3 or not album_ids:
-            candidates = [a for a in candidates if a.owner_id == user.id]  # v2: the caller's own only
+            candidates = [
+                a for a in candidates if a.owner_id == user.id
+            ]  # v2: the caller's own only
         visibility = body.get("visibility")
         if visibility:
             candidates = [a for a in candidates if a.visibility == visibility]
         elif self.v3:
             candidates = [a for a in candidates if a.visibility != "locked"]
         else:
-            candidates = [a for a in candidates if a.visibility == "timeline"]  # the v2 default trap
+            candidates = [
+                a for a in candidates if a.visibility == "timeline"
+            ]  # the v2 default trap
         if not body.get("withDeleted"):
             candidates = [a for a in candidates if not a.trashed]
         with_exif = bool(body.get("withExif"))
@@ -527,17 +636,29 @@ class _Handler(BaseHTTPRequestHandler):
         start = (page - 1) * size
         items = candidates[start : start + size]
         more = len(candidates) > start + size
-        self._send_json({
-            "albums": {"total": 0, "count": 0, "items": [], "facets": [], "nextPage": None},
-            "assets": {"total": len(items), "count": len(items), "facets": [],
-                       "items": [self._asset_json(a, with_exif) for a in items],
-                       "nextPage": str(page + 1) if more else None},
-        })
+        assets: dict[str, Any] = {
+            "total": len(items),
+            "count": len(items),
+            "facets": [],
+            "items": [self._asset_json(a, with_exif) for a in items],
+            "nextPage": str(page + 1) if more else None,
+        }
+        if self.standin.cursor_paging:  # v3.2 adds an opaque cursor; pages still work
+            assets["nextCursor"] = f"cur-{page + 1}" if more else None
+            assets["nextPage"] = None if body.get("cursor") else assets["nextPage"]
+        self._send_json(
+            {
+                "albums": {"total": 0, "count": 0, "items": [], "facets": [], "nextPage": None},
+                "assets": assets,
+            }
+        )
 
     def _visible_asset(self, user: User, permission: str) -> Asset:
         asset_id = self._uuid_param()
         asset = self.lib.assets.get(asset_id)
-        if asset is None or not (asset.owner_id == user.id or self.lib.in_any_visible_album(user.id, asset)):
+        if asset is None or not (
+            asset.owner_id == user.id or self.lib.in_any_visible_album(user.id, asset)
+        ):
             raise HttpError(400, f"Not found or no {permission} access", "Bad Request")
         return asset
 
@@ -562,11 +683,15 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             end, status = min(end, total), 206
         self.send_response(status)
-        self.send_header("Content-Type", mimetypes.guess_type(asset.file_name)[0] or "application/octet-stream")
+        self.send_header(
+            "Content-Type", mimetypes.guess_type(asset.file_name)[0] or "application/octet-stream"
+        )
         self.send_header("Content-Length", str(end - start))
         self.send_header("Accept-Ranges", "bytes")
         self.send_header("Cache-Control", "private, max-age=86400, no-transform")
-        self.send_header("Content-Disposition", f"inline; filename*=UTF-8''{quote(asset.file_name)}")
+        self.send_header(
+            "Content-Disposition", f"inline; filename*=UTF-8''{quote(asset.file_name)}"
+        )
         if status == 206:
             self.send_header("Content-Range", f"bytes {start}-{end - 1}/{total}")
         self.end_headers()
@@ -590,10 +715,13 @@ class _Handler(BaseHTTPRequestHandler):
             sent += len(piece)
 
     def _reset(self) -> None:
-        """Drop the connection abruptly (RST), as a crashing proxy would."""
+        """Drop the connection mid-body, as a crashing proxy would: a FIN, or a RST."""
         self.close_connection = True
         try:
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            if self.standin.faults.reset_abort:
+                self.connection.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
+                )
             self.connection.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
@@ -606,14 +734,16 @@ def main() -> None:
     parser.add_argument("--version", type=int, choices=(2, 3), default=3)
     parser.add_argument("--photos", type=int, default=300)
     parser.add_argument("--videos", type=int, default=4)
-    parser.add_argument("--key", default="demo-key", help="the API key the demo user's requests carry")
+    parser.add_argument(
+        "--key", default="demo-key", help="the API key the demo user's requests carry"
+    )
     args = parser.parse_args()
-    server = ImmichStandIn(demo_library(args.photos, args.videos, key=args.key), args.version, args.host, args.port)
+    server = ImmichStandIn(
+        demo_library(args.photos, args.videos, key=args.key), args.version, args.host, args.port
+    )
     print(f"stand-in Immich v{args.version} at {server.url} (API key: {args.key})", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.httpd.serve_forever()
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

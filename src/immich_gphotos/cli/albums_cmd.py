@@ -7,7 +7,14 @@ from typing import Annotated
 
 import typer
 
-from immich_gphotos.cli.common import ConfigOption, DebugOption, config_file, immich_client, load_settings, open_secrets
+from immich_gphotos.cli.common import (
+    ConfigOption,
+    DebugOption,
+    config_file,
+    immich_client,
+    load_settings,
+    open_secrets,
+)
 
 app = typer.Typer(
     help="List the Immich albums (owned and shared with you); add or remove albums from the sync.",
@@ -15,13 +22,18 @@ app = typer.Typer(
     no_args_is_help=False,
 )
 
-NamesArg = Annotated[list[str], typer.Argument(metavar="NAME_OR_ID...", help="Album names (exact, or a unique prefix) or ids.")]
+NamesArg = Annotated[
+    list[str],
+    typer.Argument(metavar="NAME_OR_ID...", help="Album names (exact, or a unique prefix) or ids."),
+]
 
 
 @app.callback()
 def albums(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the list as one JSON array.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the list as one JSON array.")
+    ] = False,
     config: ConfigOption = None,
     debug: DebugOption = False,
 ) -> None:
@@ -48,7 +60,12 @@ def albums(
 def add(
     ctx: typer.Context,
     names: NamesArg,
-    title: Annotated[str | None, typer.Option("--as", metavar="TITLE", help="Google album title (default: the Immich name).")] = None,
+    title: Annotated[
+        str | None,
+        typer.Option(
+            "--as", metavar="TITLE", help="Google album title (default: the Immich name)."
+        ),
+    ] = None,
     config: ConfigOption = None,
     debug: DebugOption = False,
 ) -> None:
@@ -76,5 +93,10 @@ def remove(
 
     local = config or ctx.meta.get("albums_config")
     settings = load_settings(ctx, local)
-    for line in remove_albums(config_file(ctx, local), settings, lambda: immich_client(settings, open_secrets(settings)), names):
+    for line in remove_albums(
+        config_file(ctx, local),
+        settings,
+        lambda: immich_client(settings, open_secrets(settings)),
+        names,
+    ):
         say(line)

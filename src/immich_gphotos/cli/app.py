@@ -41,21 +41,41 @@ def build_app() -> typer.Typer:
     @app.callback()
     def root(
         ctx: typer.Context,
-        config: Annotated[Path | None, typer.Option("--config", metavar="FILE", help="Config file (default: $IMMICH_GPHOTOS_CONFIG or the platform config folder).")] = None,
+        config: Annotated[
+            Path | None,
+            typer.Option(
+                "--config",
+                metavar="FILE",
+                help="Config file (default: $IMMICH_GPHOTOS_CONFIG or the platform config folder).",
+            ),
+        ] = None,
         debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
-        version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+        version: Annotated[
+            bool,
+            typer.Option(
+                "--version", callback=_version, is_eager=True, help="Print the version and exit."
+            ),
+        ] = False,
     ) -> None:
         ctx.obj = GlobalOptions(config=config, debug=debug)
 
     app.command("init", help=init_cmd.HELP)(init_cmd.init)
 
-    @app.command("auth", help="Log in to Google (loopback browser flow); --status, --logout, --no-browser.", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+    @app.command(
+        "auth",
+        help="Log in to Google (loopback browser flow); --status, --logout, --no-browser.",
+        context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    )
     def auth(ctx: typer.Context) -> None:
         _not_built("auth")
 
     app.add_typer(albums_cmd.app, name="albums")
 
-    @app.command("sync", help="Make every selected Google album hold every eligible asset of its Immich album.", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+    @app.command(
+        "sync",
+        help="Make every selected Google album hold every eligible asset of its Immich album.",
+        context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    )
     def sync(ctx: typer.Context) -> None:
         _not_built("sync")
 

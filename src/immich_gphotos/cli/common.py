@@ -56,5 +56,7 @@ def immich_client(settings: Settings, store: SecretStore) -> ImmichClient:
 
     key = immich_api_key(store)
     if not key:
-        raise AuthError("No Immich API key is stored; run `immich-gphotos init` (or set IMMICH_API_KEY).")
+        raise AuthError(
+            "No Immich API key is stored; run `immich-gphotos init` (or set IMMICH_API_KEY)."
+        )
     return ImmichClient(settings.immich.url, key, verify=settings.immich.verify_tls)

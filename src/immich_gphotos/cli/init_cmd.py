@@ -22,11 +22,41 @@ key accepted, user shown) before anything is saved. A secret is never taken as a
 
 def init(
     ctx: typer.Context,
-    immich_url: Annotated[str | None, typer.Option("--immich-url", metavar="URL", help="Immich server URL, e.g. https://photos.example.org.")] = None,
-    client_secrets: Annotated[Path | None, typer.Option("--client-secrets", metavar="FILE", help="Google OAuth client JSON of type 'Desktop app'.")] = None,
-    api_key_stdin: Annotated[bool, typer.Option("--api-key-stdin", help="Read the Immich API key from stdin (one line).")] = False,
-    ca_bundle: Annotated[Path | None, typer.Option("--ca-bundle", metavar="FILE", help="CA bundle for a self-signed Immich (sets [immich] verify_tls).")] = None,
-    secrets_backend: Annotated[str | None, typer.Option("--secrets-backend", metavar="auto|keyring|file", help="Where secrets are kept (sets [secrets] backend).")] = None,
+    immich_url: Annotated[
+        str | None,
+        typer.Option(
+            "--immich-url",
+            metavar="URL",
+            help="Immich server URL, e.g. https://photos.example.org.",
+        ),
+    ] = None,
+    client_secrets: Annotated[
+        Path | None,
+        typer.Option(
+            "--client-secrets",
+            metavar="FILE",
+            help="Google OAuth client JSON of type 'Desktop app'.",
+        ),
+    ] = None,
+    api_key_stdin: Annotated[
+        bool, typer.Option("--api-key-stdin", help="Read the Immich API key from stdin (one line).")
+    ] = False,
+    ca_bundle: Annotated[
+        Path | None,
+        typer.Option(
+            "--ca-bundle",
+            metavar="FILE",
+            help="CA bundle for a self-signed Immich (sets [immich] verify_tls).",
+        ),
+    ] = None,
+    secrets_backend: Annotated[
+        str | None,
+        typer.Option(
+            "--secrets-backend",
+            metavar="auto|keyring|file",
+            help="Where secrets are kept (sets [secrets] backend).",
+        ),
+    ] = None,
     config: ConfigOption = None,
     debug: DebugOption = False,
 ) -> None:
@@ -42,14 +72,18 @@ def init(
     if secrets_backend not in (None, "auto", "keyring", "file"):
         raise UsageError("--secrets-backend must be auto, keyring or file.")
     if api_key_stdin and sys.stdin.isatty():
-        raise UsageError("--api-key-stdin reads the key from a pipe, e.g. `pass show immich | immich-gphotos init --api-key-stdin ...`.")
+        raise UsageError(
+            "--api-key-stdin reads the key from a pipe, e.g. `pass show immich | immich-gphotos init --api-key-stdin ...`."
+        )
 
     url = immich_url
     if not url and interactive:
         url = typer.prompt("Immich server URL", default=current_url or None)
     url = url or current_url
     if not url:
-        raise UsageError("No Immich URL: pass --immich-url URL (or run init on a terminal to be asked).")
+        raise UsageError(
+            "No Immich URL: pass --immich-url URL (or run init on a terminal to be asked)."
+        )
     if not url.startswith(("http://", "https://")):
         raise UsageError(f"The Immich URL must start with http:// or https://, not {url!r}.")
 
@@ -58,27 +92,35 @@ def init(
     if secrets_file is None and interactive:
         current = existing.get("google", {}).get("client_secrets")
         answer = typer.prompt(
-            "Google OAuth client JSON (Desktop app; empty to skip for now)", default=current or "", show_default=bool(current)
+            "Google OAuth client JSON (Desktop app; empty to skip for now)",
+            default=current or "",
+            show_default=bool(current),
         )
         secrets_file = Path(answer) if answer and answer != current else None
 
     verify: bool | str = existing.get("immich", {}).get("verify_tls", True)
     if ca_bundle is not None:
         if not ca_bundle.expanduser().is_file():
-            raise ConfigError(f"The CA bundle {ca_bundle} does not exist; give the path of a PEM file.")
+            raise ConfigError(
+                f"The CA bundle {ca_bundle} does not exist; give the path of a PEM file."
+            )
         verify = str(ca_bundle.expanduser().resolve())
 
     result = configure(
         SetupRequest(path, url, api_key, new_key, verify, secrets_file, secrets_backend), existing
     )
-    say(f"Connected to Immich {result.server_version} at {result.settings.immich.url} as {result.user.name} ({result.user.email}).")
+    say(
+        f"Connected to Immich {result.server_version} at {result.settings.immich.url} as {result.user.name} ({result.user.email})."
+    )
     say(f"Config saved to {path}.")
     say(f"Immich API key kept in {result.secrets_where}.")
     if result.client:
         say(f"Google OAuth client: {result.client.client_id}.")
         say("Next: `immich-gphotos auth` to log in to Google, then `immich-gphotos albums`.")
     else:
-        say("Next: add a Google OAuth client with `immich-gphotos init --client-secrets FILE`, then `immich-gphotos auth`.")
+        say(
+            "Next: add a Google OAuth client with `immich-gphotos init --client-secrets FILE`, then `immich-gphotos auth`."
+        )
 
 
 def _api_key(from_stdin: bool, interactive: bool) -> tuple[str | None, bool]:
@@ -92,6 +134,11 @@ def _api_key(from_stdin: bool, interactive: bool) -> tuple[str | None, bool]:
     if env:
         return env, True
     if interactive:
-        key = typer.prompt("Immich API key (empty keeps the stored one)", default="", hide_input=True, show_default=False)
+        key = typer.prompt(
+            "Immich API key (empty keeps the stored one)",
+            default="",
+            hide_input=True,
+            show_default=False,
+        )
         return (key.strip(), True) if key.strip() else (None, False)
     return None, False

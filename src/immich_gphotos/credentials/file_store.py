@@ -39,7 +39,9 @@ def read_passphrase() -> str | None:
         ) from None
     text = text.rstrip("\r\n")
     if not text:
-        raise SecretsUnavailable(f"The passphrase file {named} is empty; write the passphrase into it.")
+        raise SecretsUnavailable(
+            f"The passphrase file {named} is empty; write the passphrase into it."
+        )
     return text
 
 
@@ -67,7 +69,11 @@ class FileStore:
         passphrase = read_passphrase()
         if passphrase:
             return passphrase
-        why = f"no OS keyring is usable ({self._keyring_problem}) and " if self._keyring_problem else ""
+        why = (
+            f"no OS keyring is usable ({self._keyring_problem}) and "
+            if self._keyring_problem
+            else ""
+        )
         raise SecretsUnavailable(
             f"The secrets file needs a passphrase but {why}neither {ENV_PASSPHRASE} nor "
             f"{ENV_PASSPHRASE_FILE} is set; set one of them (the same passphrase every run)."
@@ -83,8 +89,13 @@ class FileStore:
             envelope = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             salt = os.urandom(16)
-            self._kdf = {"name": "scrypt", "salt": base64.b64encode(salt).decode(), "n": SCRYPT_N,
-                         "r": SCRYPT_R, "p": SCRYPT_P}
+            self._kdf = {
+                "name": "scrypt",
+                "salt": base64.b64encode(salt).decode(),
+                "n": SCRYPT_N,
+                "r": SCRYPT_R,
+                "p": SCRYPT_P,
+            }
             self._fernet = Fernet(_derive_key(passphrase, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P))
             self._cache = {}
             return self._cache
@@ -98,7 +109,9 @@ class FileStore:
                 raise ValueError("not a secrets file")
             kdf = envelope["kdf"]
             salt = base64.b64decode(kdf["salt"])
-            fernet = Fernet(_derive_key(passphrase, salt, int(kdf["n"]), int(kdf["r"]), int(kdf["p"])))
+            fernet = Fernet(
+                _derive_key(passphrase, salt, int(kdf["n"]), int(kdf["r"]), int(kdf["p"]))
+            )
             token = envelope["data"].encode("ascii")
         except (KeyError, TypeError, ValueError) as exc:
             raise SecretsUnavailable(

@@ -6,6 +6,7 @@ a run forever (jaraco/keyring#620, #569), so every call runs in a daemon thread 
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -100,9 +101,7 @@ class KeyringStore:
         from keyring.errors import PasswordDeleteError
 
         def remove() -> None:
-            try:
+            with contextlib.suppress(PasswordDeleteError):  # already absent: deleting is idempotent
                 keyring.delete_password(SERVICE, key)
-            except PasswordDeleteError:
-                pass  # already absent: deleting is idempotent
 
         self._call(remove)

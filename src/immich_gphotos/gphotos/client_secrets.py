@@ -27,7 +27,6 @@ class ClientSecrets:
     raw: dict[str, Any]
 
 
-
 def load_client_secrets(path: Path) -> ClientSecrets:
     """Read and check the file; anything but a Desktop-app client is a ConfigError (exit 3)."""
     try:
@@ -35,15 +34,23 @@ def load_client_secrets(path: Path) -> ClientSecrets:
     except FileNotFoundError:
         raise ConfigError(f"The client secrets file {path} does not exist; {_FIX}.") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"Cannot read the client secrets file {path} ({exc}); check its permissions.") from None
+        raise ConfigError(
+            f"Cannot read the client secrets file {path} ({exc}); check its permissions."
+        ) from None
     except ValueError:
         raise ConfigError(f"The client secrets file {path} is not JSON; {_FIX}.") from None
     if not isinstance(data, dict) or "installed" not in data:
-        kind = "a 'Web application' client" if isinstance(data, dict) and "web" in data else "not an OAuth client file"
+        kind = (
+            "a 'Web application' client"
+            if isinstance(data, dict) and "web" in data
+            else "not an OAuth client file"
+        )
         raise ConfigError(f"The client secrets file {path} is {kind}; {_FIX}.")
     installed = data["installed"]
     if not isinstance(installed, dict):
-        raise ConfigError(f"The client secrets file {path} has a malformed 'installed' entry; {_FIX}.")
+        raise ConfigError(
+            f"The client secrets file {path} has a malformed 'installed' entry; {_FIX}."
+        )
     missing = [k for k in REQUIRED if not isinstance(installed.get(k), str) or not installed.get(k)]
     if missing:
         raise ConfigError(

@@ -65,7 +65,9 @@ class OriginalStream:
                     chunk, skip = chunk[skip:], 0
                 yield chunk
         except httpx.TransportError as exc:
-            raise StreamInterrupted(f"The download from Immich broke off ({describe_transport_error(exc)})") from exc
+            raise StreamInterrupted(
+                f"The download from Immich broke off ({describe_transport_error(exc)})"
+            ) from exc
 
 
 class ImmichClient:
@@ -100,7 +102,9 @@ class ImmichClient:
 
     # --- the request pipeline -----------------------------------------------------------------
 
-    def _send(self, method: str, path: str, *, stream: bool = False, **kwargs: Any) -> httpx.Response:
+    def _send(
+        self, method: str, path: str, *, stream: bool = False, **kwargs: Any
+    ) -> httpx.Response:
         """Send with retries on connection errors and transient statuses; map errors to types."""
         attempt = 0
         while True:
@@ -115,7 +119,9 @@ class ImmichClient:
                 self._retry.sleep(self._retry.delay(attempt))
                 continue
             if response.status_code in self._retry.statuses and attempt < self._retry.attempts:
-                wait = self._retry.delay(attempt, response.status_code, retry_after_seconds(response))
+                wait = self._retry.delay(
+                    attempt, response.status_code, retry_after_seconds(response)
+                )
                 response.close()
                 self._retry.sleep(wait)
                 continue
@@ -147,8 +153,14 @@ class ImmichClient:
                 f"The Immich API key lacks the permission {missing}; create a key with "
                 f"{KEY_PERMISSIONS} in Immich and run `immich-gphotos init`."
             )
-        if status == 400 and message and ("not found" in message.lower() or "no album" in message.lower()):
-            return NotFound(f"Immich says {message!r} for {path}", status=status, correlation_id=correlation)
+        if (
+            status == 400
+            and message
+            and ("not found" in message.lower() or "no album" in message.lower())
+        ):
+            return NotFound(
+                f"Immich says {message!r} for {path}", status=status, correlation_id=correlation
+            )
         if status == 404 and path.startswith("/server/version"):
             return Unreachable(
                 f"No Immich server answers at {self.url} (/api/server/version is not there); "
@@ -237,7 +249,12 @@ class ImmichClient:
         return _unique([*with_exif, *rest])
 
     def _search_album(self, album_id: str, *, with_exif: bool) -> Iterator[ImmichAsset]:
-        body: dict[str, Any] = {"albumIds": [album_id], "size": PAGE_SIZE, "page": 1, "withExif": with_exif}
+        body: dict[str, Any] = {
+            "albumIds": [album_id],
+            "size": PAGE_SIZE,
+            "page": 1,
+            "withExif": with_exif,
+        }
         while True:
             data = self._json("POST", "/search/metadata", json=body)
             assets = data.get("assets") or {}
@@ -262,7 +279,12 @@ class ImmichClient:
             headers["Range"] = f"bytes={offset}-"
         response = self._send("GET", f"/assets/{asset_id}/original", stream=True, headers=headers)
         try:
-            yield OriginalStream(response, offset, _total_size(response, offset), response.headers.get("content-type"))
+            yield OriginalStream(
+                response,
+                offset,
+                _total_size(response, offset),
+                response.headers.get("content-type"),
+            )
         finally:
             response.close()
 

@@ -40,7 +40,9 @@ class ImmichUser:
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> ImmichUser:
-        return cls(id=str(data["id"]), name=str(data.get("name") or ""), email=str(data.get("email") or ""))
+        return cls(
+            id=str(data["id"]), name=str(data.get("name") or ""), email=str(data.get("email") or "")
+        )
 
 
 @dataclass(frozen=True)

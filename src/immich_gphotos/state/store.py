@@ -119,7 +119,9 @@ class StateStore:
         for row in rows:
             totals[row["bucket"]] += row["n"]
             if row["bucket"] == "skipped":
-                reasons[row["reason"] or "unknown"] = reasons.get(row["reason"] or "unknown", 0) + row["n"]
+                reasons[row["reason"] or "unknown"] = (
+                    reasons.get(row["reason"] or "unknown", 0) + row["n"]
+                )
         return AlbumCounts(
             immich_id=immich_id,
             name=album["name"] if album else None,
@@ -131,7 +133,9 @@ class StateStore:
         )
 
     def last_synced(self) -> dict[str, str]:
-        rows = self.conn.execute("SELECT immich_id, last_synced FROM albums WHERE last_synced IS NOT NULL")
+        rows = self.conn.execute(
+            "SELECT immich_id, last_synced FROM albums WHERE last_synced IS NOT NULL"
+        )
         return {r["immich_id"]: r["last_synced"] for r in rows}
 
     # --- runs ---------------------------------------------------------------------------------
@@ -142,7 +146,16 @@ class StateStore:
         return int(cur.lastrowid or 0)
 
     def finish_run(self, run_id: int, exit_code: int, **counts: int | str | None) -> None:
-        allowed = {"uploaded", "added", "removed", "skipped", "failed", "bytes", "google_requests", "stopped"}
+        allowed = {
+            "uploaded",
+            "added",
+            "removed",
+            "skipped",
+            "failed",
+            "bytes",
+            "google_requests",
+            "stopped",
+        }
         unknown = set(counts) - allowed
         if unknown:
             raise ValueError(f"unknown run fields {sorted(unknown)}")
@@ -177,5 +190,7 @@ class StateStore:
                 "ON CONFLICT(day) DO UPDATE SET count = count + excluded.count",
                 (key, n),
             )
-            row = self.conn.execute("SELECT count FROM google_requests WHERE day = ?", (key,)).fetchone()
+            row = self.conn.execute(
+                "SELECT count FROM google_requests WHERE day = ?", (key,)
+            ).fetchone()
         return int(row["count"])

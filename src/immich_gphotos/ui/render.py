@@ -12,10 +12,16 @@ if TYPE_CHECKING:
 
 
 def when(moment: datetime | str | None) -> str:
+    """A timestamp as local wall-clock minutes, the way a person reads a table."""
     if moment is None:
         return "never"
     if isinstance(moment, str):
-        return moment.replace("T", " ").replace("Z", " UTC")
+        try:
+            moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+        except ValueError:
+            return moment
+    if moment.tzinfo is not None:
+        moment = moment.astimezone()
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
@@ -23,14 +29,25 @@ def albums_table(rows: list[dict[str, Any]]) -> Table:
     from rich.table import Table
 
     table = Table(title="Immich albums", title_justify="left")
-    for column, justify in (("Name", "left"), ("Assets", "right"), ("Last change", "left"),
-                            ("Selected", "center"), ("Google album", "left"), ("Last sync", "left"), ("Id", "left")):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    table.add_column("Name")
+    table.add_column("Assets", justify="right")
+    table.add_column("Last change", no_wrap=True)
+    table.add_column("Selected", justify="center")
+    table.add_column("Google album")
+    table.add_column("Last sync", no_wrap=True)
+    table.add_column(
+        "Id", no_wrap=True, min_width=36
+    )  # whole, so it can be copied into `albums add`
     for row in rows:
         name = row["name"] + ("" if row["owned"] else f" (shared by {row['owner'] or 'someone'})")
         table.add_row(
-            name, str(row["asset_count"]), when(row["last_change"]), "yes" if row["selected"] else "",
-            row["google_title"] or "", when(row["last_synced"]) if row["selected"] else "", row["id"],
+            name,
+            str(row["asset_count"]),
+            when(row["last_change"]),
+            "yes" if row["selected"] else "",
+            row["google_title"] or "",
+            when(row["last_synced"]) if row["selected"] else "",
+            row["id"],
         )
     return table
 
@@ -42,19 +59,30 @@ def status_lines(report: StatusReport) -> list[str]:
         f"immich-gphotos {report.version}",
         f"Config:   {report.config_file}",
         f"State:    {report.state_dir}",
-        f"Secrets:  {report.secrets_backend}" + (f"  ({report.secrets_error})" if report.secrets_error else ""),
+        f"Secrets:  {report.secrets_backend}"
+        + (f"  ({report.secrets_error})" if report.secrets_error else ""),
         "",
         f"Immich:   {im.url}",
-        "          " + (f"reachable, {im.server_version}" if im.reachable else "not reachable")
+        "          "
+        + (f"reachable, {im.server_version}" if im.reachable else "not reachable")
         + (f", user {im.user}" if im.user else ""),
-        "          API key " + {True: "stored", False: "not stored", None: "unknown"}[im.api_key_stored],
+        "          API key "
+        + {True: "stored", False: "not stored", None: "unknown"}[im.api_key_stored],
     ]
     if im.error:
         lines.append(f"          {im.error}")
     lines += [
         "",
-        "Google:   " + (f"OAuth client {g.client_id}" if g.client_id else "no OAuth client configured (init --client-secrets FILE)"),
-        "          login " + {True: "stored", False: "not stored (run `immich-gphotos auth`)", None: "unknown"}[g.token_stored],
+        "Google:   "
+        + (
+            f"OAuth client {g.client_id}"
+            if g.client_id
+            else "no OAuth client configured (init --client-secrets FILE)"
+        ),
+        "          login "
+        + {True: "stored", False: "not stored (run `immich-gphotos auth`)", None: "unknown"}[
+            g.token_stored
+        ],
         f"          requests today {g.requests_today} of {g.daily_request_budget} (Pacific day)",
     ]
     if g.error:
@@ -68,11 +96,14 @@ def status_lines(report: StatusReport) -> list[str]:
             skipped = ", ".join(f"{n} {reason}" for reason, n in sorted(a.skipped_reasons.items()))
             lines.append(
                 f"  {a.name or a.immich_id} -> {a.google_title or '?'}: {a.in_sync} in sync, {a.pending} pending, "
-                f"{a.failed} failed, {a.skipped} skipped" + (f" ({skipped})" if skipped else "")
+                f"{a.failed} failed, {a.skipped} skipped"
+                + (f" ({skipped})" if skipped else "")
                 + f"; last sync {when(a.last_synced)}"
             )
         if g.runs_for_pending:
-            lines.append(f"  pending items need about {g.runs_for_pending} daily run(s) at this budget")
+            lines.append(
+                f"  pending items need about {g.runs_for_pending} daily run(s) at this budget"
+            )
     lines.append("")
     if not report.runs:
         lines.append("Runs:     none yet")
