@@ -160,7 +160,9 @@ def _secret_service_ready(secretstorage: object) -> bool:
 
     try:
         with open_dbus_connection(bus="SESSION") as bus:
-            reply = bus.send_and_get_reply(message_bus.NameHasOwner("org.freedesktop.secrets"), timeout=5)
+            reply = bus.send_and_get_reply(
+                message_bus.NameHasOwner("org.freedesktop.secrets"), timeout=5
+            )
         if not reply.body[0]:
             return False
         with secretstorage.dbus_init() as conn:  # type: ignore[attr-defined]
