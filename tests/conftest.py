@@ -69,3 +69,29 @@ def client_secrets(tmp_path: Path) -> Path:
         )
     )
     return path
+
+
+@pytest.fixture
+def google(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The stand-in Google; oauthlib accepts its plain-http endpoints only with this variable."""
+    from tests.standins.google import GoogleStandIn
+
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    with GoogleStandIn() as server:
+        server.secrets_path = server.client_secrets(tmp_path / "google_client.json")  # type: ignore[attr-defined]
+        yield server
+
+
+@pytest.fixture
+def configured(google, config_path: Path, state_dir: Path):
+    """init done against a v3 stand-in Immich, with the stand-in Google's client and API URL."""
+    from tests.helpers import GOOD_KEY, run_cli, set_config
+
+    scenario = scenario_library(big=False)
+    with ImmichStandIn(scenario.library, version=3) as immich:
+        immich.scenario = scenario  # type: ignore[attr-defined]
+        env = os.environ | {"IMMICH_API_KEY": GOOD_KEY}
+        result = run_cli("init", "--immich-url", immich.url, "--client-secrets", str(google.secrets_path), env=env)
+        assert result.returncode == 0, result.stderr
+        set_config(config_path, "google", "api_url", google.url)
+        yield immich, google

@@ -144,3 +144,48 @@ def self_signed_cert(folder: Path) -> tuple[Path, Path]:
         )
     )
     return cert_path, key_path
+
+
+def set_config(path: Path, section: str, key: str, value: object) -> None:
+    """Change one key of a saved config, as a user editing the file would."""
+    import tomllib
+
+    import tomli_w
+
+    raw = tomllib.loads(path.read_text())
+    raw.setdefault(section, {})[key] = value
+    path.write_text(tomli_w.dumps(raw))
+
+
+class LineReader:
+    """Reads a child's stdout lines on a thread, so a test waits on lines with a deadline."""
+
+    def __init__(self, stream) -> None:  # type: ignore[no-untyped-def]
+        import queue
+        import threading
+
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.seen: list[str] = []
+
+        def pump() -> None:
+            for line in stream:
+                self.lines.put(line)
+            self.lines.put(None)
+
+        threading.Thread(target=pump, daemon=True).start()
+
+    def wait_for(self, predicate, timeout: float = 30) -> str:  # type: ignore[no-untyped-def]
+        import queue
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self.lines.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"no matching line within {timeout} s; saw {self.seen!r}") from None
+            if line is None:
+                raise AssertionError(f"the process ended first; saw {self.seen!r}")
+            self.seen.append(line)
+            if predicate(line.strip()):
+                return line.strip()

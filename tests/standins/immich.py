@@ -251,6 +251,7 @@ class ImmichStandIn:
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request
         self.version_override: dict[str, Any] | None = None  # answer as another version
         self.cursor_paging = False  # v3.2: /search/metadata also answers nextCursor
+        self.ranges: list[tuple[str, str]] = []  # (asset id, Range header) of every original request
         self._lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"standin": self})
         self.httpd = ThreadingHTTPServer((host, port), handler)
@@ -670,6 +671,8 @@ class _Handler(BaseHTTPRequestHandler):
         user = self._auth("asset.download")
         asset = self._visible_asset(user, "asset.download")
         total = asset.content.size
+        with self.standin._lock:
+            self.standin.ranges.append((asset.id, self.headers.get("Range", "")))
         start, end, status = 0, total, 200
         wanted = re.fullmatch(r"bytes=(\d+)-(\d*)", self.headers.get("Range", ""))
         if wanted:

@@ -26,7 +26,7 @@ def _not_built(command: str) -> None:
 
 
 def build_app() -> typer.Typer:
-    from immich_gphotos.cli import albums_cmd, init_cmd, status_cmd
+    from immich_gphotos.cli import albums_cmd, auth_cmd, init_cmd, status_cmd
 
     app = typer.Typer(
         name="immich-gphotos",
@@ -61,14 +61,7 @@ def build_app() -> typer.Typer:
 
     app.command("init", help=init_cmd.HELP)(init_cmd.init)
 
-    @app.command(
-        "auth",
-        help="Log in to Google (loopback browser flow); --status, --logout, --no-browser.",
-        context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
-    )
-    def auth(ctx: typer.Context) -> None:
-        _not_built("auth")
-
+    app.command("auth", help=auth_cmd.HELP)(auth_cmd.auth)
     app.add_typer(albums_cmd.app, name="albums")
 
     @app.command(

@@ -11,6 +11,7 @@ from immich_gphotos.errors import SecretsUnavailable
 SERVICE = "immich-gphotos"
 IMMICH_API_KEY = "immich-api-key"
 GOOGLE_REFRESH_TOKEN = "google-refresh-token"
+GOOGLE_CLIENT_ID = "google-client-id"  # the OAuth client the refresh token belongs to
 ENV_API_KEY = "IMMICH_API_KEY"
 SECRETS_FILE_NAME = "secrets.enc"
 

@@ -81,6 +81,16 @@ class StateStore:
                     (key, value),
                 )
 
+    def forget_google_objects(self) -> None:
+        """A new OAuth client sees none of the old one's albums or items: start the Google side afresh."""
+        with transaction(self.conn):
+            self.conn.execute("DELETE FROM google_albums")
+            self.conn.execute("UPDATE album_assets SET google_album_id = NULL, added_at = NULL")
+            self.conn.execute(
+                "UPDATE assets SET google_media_item_id = NULL, status = 'pending', attempts = 0 "
+                "WHERE status = 'uploaded'"
+            )
+
     # --- albums -------------------------------------------------------------------------------
 
     def upsert_album(self, immich_id: str, name: str | None, google_title: str | None) -> None:

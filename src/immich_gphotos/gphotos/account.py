@@ -1,0 +1,99 @@
+"""The Google login as the rest of the tool sees it: log in, check, log out, hand out tokens.
+
+The state records the OAuth client id: Google albums and items belong to the client that created
+them, so a different client would silently start over. It is refused unless the user says
+``auth --new-client``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from immich_gphotos.config import Settings
+from immich_gphotos.credentials.base import GOOGLE_CLIENT_ID, GOOGLE_REFRESH_TOKEN, SecretStore
+from immich_gphotos.errors import AppError, AuthError, ConfigError
+from immich_gphotos.gphotos.client_secrets import ClientSecrets, load_client_secrets
+from immich_gphotos.gphotos.oauth import LoginResult, refresh_access_token, revoke
+from immich_gphotos.state.store import StateStore
+
+CLIENT_META_KEY = "oauth_client_id"
+
+
+def load_client(settings: Settings) -> ClientSecrets:
+    if not settings.google.client_secrets:
+        raise ConfigError(
+            f"No Google OAuth client is configured in {settings.path}; run "
+            "`immich-gphotos init --client-secrets FILE` with your 'Desktop app' client JSON."
+        )
+    return load_client_secrets(Path(settings.google.client_secrets))
+
+
+def check_client(state: StateStore, client: ClientSecrets, new_client: bool = False) -> bool:
+    """True when the client differs from the one the state was built with (and that is allowed)."""
+    recorded = state.get_meta(CLIENT_META_KEY)
+    if recorded is None or recorded == client.client_id:
+        return False
+    if new_client:
+        return True
+    raise ConfigError(
+        f"The state was built with OAuth client {recorded}, but {client.client_id} is configured; "
+        "Google albums belong to the client that created them, so restore the old client secrets "
+        "file, or run `immich-gphotos auth --new-client` to accept that the Google albums are "
+        "created again."
+    )
+
+
+def save_login(store: SecretStore, state: StateStore, result: LoginResult, switching: bool) -> None:
+    store.set(GOOGLE_REFRESH_TOKEN, result.refresh_token)
+    store.set(GOOGLE_CLIENT_ID, result.client_id)
+    if switching:
+        state.forget_google_objects()
+    state.set_meta(CLIENT_META_KEY, result.client_id)
+
+
+def refresh_token(store: SecretStore) -> str:
+    token = store.get(GOOGLE_REFRESH_TOKEN)
+    if not token:
+        raise AuthError("No Google login is stored; run `immich-gphotos auth` to log in.")
+    return token
+
+
+@dataclass(frozen=True)
+class LoginStatus:
+    token_stored: bool
+    refresh_works: bool
+    client_id: str | None
+    stored_client_id: str | None
+    problem: str | None
+
+
+def login_status(settings: Settings, store: SecretStore) -> LoginStatus:
+    """Whether a token is stored and really refreshes (one call to the token endpoint)."""
+    client = load_client(settings)
+    token = store.get(GOOGLE_REFRESH_TOKEN)
+    stored_client = store.get(GOOGLE_CLIENT_ID)
+    if not token:
+        return LoginStatus(False, False, client.client_id, stored_client, "no Google login is stored; run `immich-gphotos auth`")
+    if stored_client and stored_client != client.client_id:
+        problem = f"the stored login belongs to client {stored_client}, not the configured {client.client_id}; run `immich-gphotos auth`"
+        return LoginStatus(True, False, client.client_id, stored_client, problem)
+    try:
+        refresh_access_token(client, token)
+    except AppError as exc:
+        return LoginStatus(True, False, client.client_id, stored_client, exc.message)
+    return LoginStatus(True, True, client.client_id, stored_client, None)
+
+
+def logout(settings: Settings, store: SecretStore) -> bool | None:
+    """Revoke at Google, then delete locally. None: nothing was stored; False: Google did not confirm."""
+    token = store.get(GOOGLE_REFRESH_TOKEN)
+    if not token:
+        return None
+    client = load_client(settings)
+    try:
+        revoked = revoke(client, token)
+    finally:  # the local copy goes even when Google cannot be reached
+        store.delete(GOOGLE_REFRESH_TOKEN)
+        store.delete(GOOGLE_CLIENT_ID)
+    return revoked

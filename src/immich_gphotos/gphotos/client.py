@@ -1,0 +1,359 @@
+"""GooglePhotosClient: the Library API calls the sync needs, counted, retried and typed.
+
+Rules from Google (see shared/notes/google-photos-api.md):
+- since March 2025 an app sees and changes only what it created, so albums are ours by id;
+- batchCreate and batch add/remove take at most 50 items, and batchCreate runs one at a time;
+- a 429 means wait at least 30 s (or Retry-After); "per day" in it means the daily quota is gone;
+- 5xx and broken connections: back off at least 1 s and try again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
+from typing import Any
+
+import httpx
+
+from immich_gphotos.budget import RequestBudget
+from immich_gphotos.errors import AuthError, QuotaReached, RemoteError, StorageFull, Unreachable
+from immich_gphotos.gphotos.auth import BearerAuth, TokenSource
+from immich_gphotos.gphotos.models import (
+    AlbumGone,
+    GoogleAlbum,
+    GoogleApiError,
+    ItemResult,
+    MediaItem,
+    NewItem,
+    ReferenceRefused,
+)
+from immich_gphotos.transport import RetryPolicy, describe_transport_error, make_client, retry_after_seconds
+
+MAX_BATCH = 50
+RAW_UPLOAD_LIMIT = 32 * 1024 * 1024  # above this, the resumable protocol (videos, big RAWs)
+RESUMABLE_CHUNK = 128 * 1024 * 1024  # few chunks: every request counts against the daily quota
+MAX_DESCRIPTION = 999  # "must be shorter than 1000 characters"
+MAX_FILE_NAME = 255
+
+# Opens the item's bytes at an offset; a retry opens it again where Google says it stopped.
+OpenStream = Callable[[int], AbstractContextManager[Iterable[bytes]]]
+
+
+def google_retry_policy() -> RetryPolicy:
+    return RetryPolicy(attempts=5, base=1.0, cap=64.0, min_after_5xx=1.0, min_after_429=30.0)
+
+
+class GooglePhotosClient:
+    def __init__(
+        self,
+        api_url: str,
+        tokens: TokenSource,
+        budget: RequestBudget | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: httpx.Timeout | None = None,
+    ) -> None:
+        hooks = {"request": [budget.hook]} if budget else {}
+        self.api_url = api_url.rstrip("/")
+        self._http = make_client(
+            self.api_url,
+            timeout=timeout or httpx.Timeout(120.0, connect=15.0),
+            event_hooks=hooks,  # type: ignore[arg-type]
+        )
+        self._http.auth = BearerAuth(tokens)
+        self._retry = retry or google_retry_policy()
+        self.budget = budget
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> GooglePhotosClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- the request pipeline -----------------------------------------------------------------
+
+    def _send(self, method: str, url: str, *, replayable: bool = True, **kwargs: Any) -> httpx.Response:
+        """One call with retries; ``replayable=False`` (a streamed body) makes exactly one attempt."""
+        attempt = 0
+        while True:
+            attempt += 1
+            last = attempt >= self._retry.attempts or not replayable
+            try:
+                response = self._http.request(method, url, **kwargs)
+            except httpx.TransportError as exc:
+                if last:
+                    raise Unreachable(
+                        f"Cannot reach Google Photos at {self.api_url}: {describe_transport_error(exc)}; "
+                        "check the network and try again."
+                    ) from None
+                self._retry.sleep(self._retry.delay(attempt, status=500))
+                continue
+            if response.is_success:
+                return response
+            error = self._error(response)
+            retryable = response.status_code >= 500 or (
+                response.status_code == 429 and not isinstance(error, QuotaReached)
+            )
+            if retryable and not last:
+                self._retry.sleep(self._retry.delay(attempt, response.status_code, retry_after_seconds(response)))
+                continue
+            raise error
+
+    def _error(self, response: httpx.Response) -> Exception:
+        status = response.status_code
+        message, reason = _status_details(response)
+        lowered = message.lower()
+        if status == 429 and "per day" in lowered:
+            return QuotaReached(
+                "Google's daily quota for this project is used up (10,000 Library API requests per "
+                "day); progress is saved and the next run after midnight Pacific time continues."
+            )
+        if status == 400 and "storage" in lowered:
+            return StorageFull(
+                "The Google account's storage is full; free space (or buy more) in Google One, then run sync again."
+            )
+        if status == 401:
+            return GoogleUnauthorized(f"Google rejected the login ({message}); run `immich-gphotos auth`.")
+        if status == 403 and "scope" in lowered:
+            return AuthError(
+                "The Google login lacks a permission this tool needs (insufficient scopes); run "
+                "`immich-gphotos auth` and allow all the requested access."
+            )
+        return GoogleApiError(
+            f"Google answered {status} {reason or ''}: {message}".replace("  ", " "), status=status, reason=reason
+        )
+
+    def _json(self, method: str, url: str, **kwargs: Any) -> Any:
+        response = self._send(method, url, **kwargs)
+        try:
+            return response.json() if response.content else {}
+        except ValueError:
+            raise RemoteError(f"Google answered {method} {url} with something that is not JSON.") from None
+
+    # --- albums -------------------------------------------------------------------------------
+
+    def create_album(self, title: str) -> GoogleAlbum:
+        return GoogleAlbum.from_api(self._json("POST", "/v1/albums", json={"album": {"title": title[:500]}}))
+
+    def get_album(self, album_id: str) -> GoogleAlbum:
+        """The album, or AlbumGone when the user deleted it (or it is not one we created)."""
+        try:
+            return GoogleAlbum.from_api(self._json("GET", f"/v1/albums/{album_id}"))
+        except GoogleApiError as exc:
+            if exc.status in (400, 403, 404):
+                raise AlbumGone(str(exc), status=exc.status or 404, reason=exc.reason) from None
+            raise
+
+    def batch_add(self, album_id: str, media_item_ids: list[str]) -> None:
+        """Add app-created items by reference; all or nothing, as Google does it."""
+        _check_batch(media_item_ids)
+        try:
+            self._json("POST", f"/v1/albums/{album_id}:batchAddMediaItems", json={"mediaItemIds": media_item_ids})
+        except GoogleApiError as exc:
+            if exc.status == 400 and "media item" in str(exc).lower():
+                raise ReferenceRefused(str(exc), status=400, reason=exc.reason) from None
+            if exc.status in (403, 404):
+                raise AlbumGone(str(exc), status=exc.status or 404, reason=exc.reason) from None
+            raise
+
+    def batch_remove(self, album_id: str, media_item_ids: list[str]) -> None:
+        _check_batch(media_item_ids)
+        self._json("POST", f"/v1/albums/{album_id}:batchRemoveMediaItems", json={"mediaItemIds": media_item_ids})
+
+    def album_items(self, album_id: str, page_size: int = 100) -> Iterator[MediaItem]:
+        """Every item of an album (paged); only for repair, never in steady state."""
+        body: dict[str, Any] = {"albumId": album_id, "pageSize": page_size}
+        seen: set[str] = set()
+        while True:
+            data = self._json("POST", "/v1/mediaItems:search", json=body)
+            for raw in data.get("mediaItems") or []:
+                item = MediaItem.from_api(raw)
+                if item.id not in seen:  # a page boundary may repeat an item
+                    seen.add(item.id)
+                    yield item
+            token = data.get("nextPageToken")
+            if not token:
+                return
+            body = body | {"pageToken": token}
+
+    # --- creating media items -----------------------------------------------------------------
+
+    def batch_create(self, album_id: str, items: list[NewItem]) -> list[ItemResult]:
+        """Create up to 50 items in the album; one result per item, in the order given."""
+        _check_batch(items)
+        body = {
+            "albumId": album_id,  # always: bytes Google already holds can only be placed here
+            "newMediaItems": [_new_media_item(item) for item in items],
+        }
+        data = self._json("POST", "/v1/mediaItems:batchCreate", json=body)
+        by_token: dict[str, ItemResult] = {}
+        for raw in data.get("newMediaItemResults") or []:
+            status = raw.get("status") or {}
+            media = raw.get("mediaItem") or {}
+            token = str(raw.get("uploadToken") or "")
+            by_token[token] = ItemResult(
+                upload_token=token,
+                code=int(status.get("code") or 0),
+                message=str(status.get("message") or ""),
+                media_item_id=media.get("id"),
+            )
+        missing = ItemResult("", 13, "Google returned no result for this item", None)
+        return [by_token.get(item.upload_token, missing) for item in items]
+
+    # --- uploading bytes ----------------------------------------------------------------------
+
+    def upload(self, open_stream: OpenStream, size: int | None, mime: str | None, on_bytes: Callable[[int], None] | None = None) -> str:
+        """Upload the bytes and return Google's upload token (valid for a day)."""
+        if size is not None and size > RAW_UPLOAD_LIMIT:
+            return self._upload_resumable(open_stream, size, mime, on_bytes)
+        return self._upload_raw(open_stream, size, mime, on_bytes)
+
+    def _upload_raw(self, open_stream: OpenStream, size: int | None, mime: str | None, on_bytes: Callable[[int], None] | None) -> str:
+        headers = {
+            "Content-Type": "application/octet-stream",
+            "X-Goog-Upload-Content-Type": mime or "application/octet-stream",
+            "X-Goog-Upload-Protocol": "raw",
+        }
+        if size is not None:
+            headers["Content-Length"] = str(size)
+        return self._with_reopen(lambda: self._raw_once(open_stream, headers, on_bytes))
+
+    def _raw_once(self, open_stream: OpenStream, headers: dict[str, str], on_bytes: Callable[[int], None] | None) -> str:
+        with open_stream(0) as stream:
+            response = self._send("POST", "/v1/uploads", replayable=False, content=_counting(stream, on_bytes), headers=headers)
+        return response.text.strip()
+
+    def _with_reopen(self, once: Callable[[], str], resume: Callable[[], None] | None = None) -> str:
+        """Retry a streamed upload: each try reopens the source (where ``resume`` says to)."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return once()
+            except (Unreachable, RemoteError, AuthError) as exc:
+                if not _transient(exc) or attempt >= self._retry.attempts:
+                    raise
+                self._retry.sleep(self._retry.delay(attempt, status=getattr(exc, "status", None) or 500))
+                if resume:
+                    resume()
+
+    def _upload_resumable(self, open_stream: OpenStream, size: int, mime: str | None, on_bytes: Callable[[int], None] | None) -> str:
+        start = self._send(
+            "POST",
+            "/v1/uploads",
+            content=b"",
+            headers={
+                "Content-Length": "0",
+                "X-Goog-Upload-Command": "start",
+                "X-Goog-Upload-Content-Type": mime or "application/octet-stream",
+                "X-Goog-Upload-Protocol": "resumable",
+                "X-Goog-Upload-Raw-Size": str(size),
+            },
+        )
+        session = start.headers.get("x-goog-upload-url")
+        if not session:
+            raise RemoteError("Google started a resumable upload but gave no upload URL; try again later.")
+        granularity = int(start.headers.get("x-goog-upload-chunk-granularity") or 262144)
+        chunk = max(granularity, RESUMABLE_CHUNK // granularity * granularity)
+        position = {"offset": 0}
+
+        def resume() -> None:
+            position["offset"] = self._received(session)
+
+        def once() -> str:
+            offset = position["offset"]
+            with open_stream(offset) as stream:
+                cursor = _ByteCursor(iter(stream))
+                while True:
+                    n = min(chunk, size - offset)
+                    final = offset + n >= size
+                    response = self._send(
+                        "POST",
+                        session,
+                        replayable=False,
+                        content=_counting(cursor.take(n), on_bytes),
+                        headers={
+                            "Content-Length": str(n),
+                            "X-Goog-Upload-Command": "upload, finalize" if final else "upload",
+                            "X-Goog-Upload-Offset": str(offset),
+                        },
+                    )
+                    if final:
+                        return response.text.strip()
+                    offset += n
+                    position["offset"] = offset
+
+        return self._with_reopen(once, resume)
+
+    def _received(self, session: str) -> int:
+        """Ask Google how much of the upload it holds; the next bytes start there."""
+        response = self._send("POST", session, content=b"", headers={"Content-Length": "0", "X-Goog-Upload-Command": "query"})
+        if response.headers.get("x-goog-upload-status") == "final":
+            raise RemoteError("The resumable upload was already finalised without a token; it will be retried next run.")
+        return int(response.headers.get("x-goog-upload-size-received") or 0)
+
+
+class GoogleUnauthorized(AuthError):
+    """A 401 that survived a token refresh (for a streamed body: one that may, on the next try)."""
+
+
+def _transient(exc: Exception) -> bool:
+    """Worth another try of a streamed upload: a broken connection on either side, a 401 after
+    which the token was refreshed, a 408/429/5xx, or a broken Immich download (no status)."""
+    if isinstance(exc, Unreachable | GoogleUnauthorized):
+        return True
+    if isinstance(exc, RemoteError):
+        return exc.status is None or exc.status in (408, 429) or exc.status >= 500
+    return False
+
+
+class _ByteCursor:
+    """Exact-length slices out of an iterator of chunks of any size."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._left = b""
+
+    def take(self, n: int) -> Iterator[bytes]:
+        while n > 0:
+            if not self._left:
+                self._left = next(self._chunks, b"")
+                if not self._left:
+                    raise RemoteError("The Immich download ended before the expected size; it will be retried.")
+            piece, self._left = self._left[:n], self._left[n:]
+            n -= len(piece)
+            yield piece
+
+
+def _counting(chunks: Iterable[bytes], on_bytes: Callable[[int], None] | None) -> Iterator[bytes]:
+    for piece in chunks:
+        if on_bytes:
+            on_bytes(len(piece))
+        yield piece
+
+
+def _new_media_item(item: NewItem) -> dict[str, Any]:
+    entry: dict[str, Any] = {"simpleMediaItem": {"uploadToken": item.upload_token, "fileName": item.file_name[:MAX_FILE_NAME]}}
+    if item.description:
+        entry["description"] = item.description[:MAX_DESCRIPTION]
+    return entry
+
+
+def _check_batch(items: list[Any]) -> None:
+    if not 0 < len(items) <= MAX_BATCH:
+        raise ValueError(f"a Google batch takes 1 to {MAX_BATCH} items, not {len(items)}")
+
+
+def _status_details(response: httpx.Response) -> tuple[str, str | None]:
+    """message and status name from a google.rpc.Status body (or the raw text)."""
+    with contextlib.suppress(ValueError):
+        body = response.json()
+        error = body.get("error") if isinstance(body, dict) else None
+        if isinstance(error, dict):
+            return str(error.get("message") or ""), error.get("status")
+        if isinstance(error, str):  # OAuth-style {"error": "...", "error_description": "..."}
+            return str(body.get("error_description") or error), error
+    return response.text.strip()[:300] or response.reason_phrase, None

@@ -1,0 +1,270 @@
+"""Google login for an installed app: loopback redirect on 127.0.0.1, PKCE (S256), checked state.
+
+google-auth-oauthlib builds the authorization URL (with PKCE) and exchanges the code. We run the
+loopback listener ourselves, because ``--no-browser`` must finish on whichever comes first: the
+browser's redirect to the listener, or the redirect URL pasted on stdin (a browser on another
+machine). Refreshing and revoking live here too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import os
+import html
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from immich_gphotos.errors import AuthError, ConfigError, Unreachable
+from immich_gphotos.gphotos.client_secrets import ClientSecrets
+
+SCOPES = (
+    "https://www.googleapis.com/auth/photoslibrary.appendonly",
+    "https://www.googleapis.com/auth/photoslibrary.readonly.appcreateddata",
+    "https://www.googleapis.com/auth/photoslibrary.edit.appcreateddata",
+)
+DEFAULT_REVOKE_URI = "https://oauth2.googleapis.com/revoke"
+TESTING_HINT = (
+    "Google refused the stored login (invalid_grant: expired or revoked); run `immich-gphotos auth` "
+    "to log in again. If this happens every week, your OAuth app is in 'Testing' publishing status, "
+    "where Google expires refresh tokens after 7 days: publish it 'In production' in Google Cloud "
+    "Console (OAuth consent screen)."
+)
+
+SUCCESS_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>immich-gphotos</title>
+<style>body{font-family:system-ui,sans-serif;max-width:36em;margin:4em auto;line-height:1.5}</style></head>
+<body><h1>{title}</h1><p>{text}</p></body></html>"""
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    refresh_token: str
+    client_id: str
+    scopes: tuple[str, ...]
+
+
+class _Answer:
+    """The first redirect URL to arrive, from the listener or from stdin."""
+
+    def __init__(self) -> None:
+        self.url: str | None = None
+        self.source: str | None = None
+        self.event = threading.Event()
+        self._lock = threading.Lock()
+
+    def offer(self, url: str, source: str) -> None:
+        with self._lock:
+            if self.url is None:
+                self.url, self.source = url, source
+                self.event.set()
+
+
+def _handler(answer: _Answer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # the query holds the authorization code: never log it
+
+        def do_GET(self) -> None:
+            query = parse_qs(urlsplit(self.path).query)
+            if "code" not in query and "error" not in query:
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            host, port = self.server.server_address[:2]
+            answer.offer(f"http://{host}:{port}{self.path}", "browser")
+            if "error" in query:
+                title, text = "Login not completed", "Google did not grant access. Return to the terminal."
+            else:
+                title, text = "Logged in", "immich-gphotos has your Google login. You can close this tab."
+            body = SUCCESS_PAGE.replace("{title}", html.escape(title)).replace("{text}", html.escape(text)).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    return Handler
+
+
+class LoopbackLogin:
+    """One login attempt: a listener on 127.0.0.1, the authorization URL, and the code exchange."""
+
+    def __init__(self, client: ClientSecrets, port: int = 0) -> None:
+        from google_auth_oauthlib.flow import InstalledAppFlow
+
+        self.client = client
+        self.answer = _Answer()
+        try:
+            self._server = HTTPServer(("127.0.0.1", port), _handler(self.answer))
+        except OSError as exc:
+            raise AuthError(
+                f"Cannot listen on 127.0.0.1:{port} for the login ({exc.strerror}); choose another --port."
+            ) from None
+        self.port = self._server.server_address[1]
+        self.redirect_uri = f"http://127.0.0.1:{self.port}/"
+        self._flow = InstalledAppFlow.from_client_config(
+            client.raw, scopes=list(SCOPES), autogenerate_code_verifier=True
+        )
+        self._flow.redirect_uri = self.redirect_uri
+        # access_type=offline with prompt=consent: Google sends a refresh token every time.
+        self.url, self.state = self._flow.authorization_url(access_type="offline", prompt="consent")
+        self._thread = threading.Thread(target=self._serve, name="oauth-loopback", daemon=True)
+
+    def _serve(self) -> None:
+        while not self.answer.event.is_set():
+            self._server.handle_request()
+
+    def start(self) -> None:
+        self._server.timeout = 0.5  # so the serving loop sees the answer arrive from stdin too
+        self._thread.start()
+
+    def close(self) -> None:
+        self.answer.event.set()
+        self._server.server_close()
+
+    def read_pasted(self, stream: Any = None) -> None:
+        """Offer lines pasted on stdin (the redirect URL from a browser on another machine)."""
+        stream = stream or sys.stdin
+
+        def reader() -> None:
+            for line in stream:
+                line = line.strip()
+                if "code=" in line or "error=" in line:
+                    self.answer.offer(line, "paste")
+                    return
+
+        threading.Thread(target=reader, name="oauth-paste", daemon=True).start()
+
+    def wait(self, timeout: float) -> LoginResult:
+        """Wait for the redirect, check it, exchange the code; every failure is an AuthError (exit 4)."""
+        if not self.answer.event.wait(timeout):
+            raise AuthError(
+                f"No login arrived within {timeout:.0f} s; run `immich-gphotos auth` again "
+                "(over SSH: `auth --no-browser` and paste the redirect URL)."
+            )
+        assert self.answer.url is not None
+        return self._exchange(self.answer.url)
+
+    def _exchange(self, url: str) -> LoginResult:
+        query = {k: v[-1] for k, v in parse_qs(urlsplit(url).query).items()}
+        if not hmac.compare_digest(query.get("state", ""), self.state or ""):
+            raise AuthError(
+                "The login answer's state does not match this login (a stale or forged redirect); "
+                "run `immich-gphotos auth` again and use the URL it prints."
+            )
+        if "error" in query:
+            if query["error"] == "access_denied":
+                raise AuthError(
+                    "Access was denied on Google's consent screen; run `immich-gphotos auth` again "
+                    "and allow all the requested access."
+                )
+            raise AuthError(f"Google refused the login ({query['error']}); run `immich-gphotos auth` again.")
+        code = query.get("code")
+        if not code:
+            raise AuthError("The login answer holds no code; run `immich-gphotos auth` again.")
+        token = self._fetch_token(code)
+        scope = token.get("scope", list(SCOPES))  # oauthlib hands back a list; Google sends a string
+        granted = tuple(scope.split() if isinstance(scope, str) else scope)
+        missing = [s for s in SCOPES if s not in granted]
+        if missing:
+            raise AuthError(
+                "Google granted only part of the access needed (missing "
+                + ", ".join(s.rsplit("/", 1)[-1] for s in missing)
+                + "); run `immich-gphotos auth` again and tick every box on the consent screen."
+            )
+        refresh = token.get("refresh_token")
+        if not refresh:
+            raise AuthError(
+                "Google sent no refresh token; remove immich-gphotos at "
+                "https://myaccount.google.com/permissions and run `immich-gphotos auth` again."
+            )
+        return LoginResult(str(refresh), self.client.client_id, granted)
+
+    def _fetch_token(self, code: str) -> dict[str, Any]:
+        import requests
+        from oauthlib.oauth2.rfc6749.errors import InsecureTransportError, OAuth2Error
+
+        # We check the granted scopes ourselves (and say which are missing), so oauthlib must not
+        # turn a changed scope set into a bare Warning that loses the token.
+        os.environ.setdefault("OAUTHLIB_RELAX_TOKEN_SCOPE", "1")
+        try:
+            return dict(self._flow.fetch_token(code=code))
+        except InsecureTransportError:
+            raise ConfigError(
+                f"The client secrets' token_uri {self.client.token_uri} is not https; use the JSON "
+                "downloaded from Google Cloud Console."
+            ) from None
+        except OAuth2Error as exc:
+            raise AuthError(
+                f"Google refused the authorization code ({exc.error}); run `immich-gphotos auth` again."
+            ) from None
+        except requests.RequestException as exc:
+            raise Unreachable(
+                f"Cannot reach Google's token endpoint {self.client.token_uri} ({exc.__class__.__name__}); "
+                "check the network and try again."
+            ) from None
+
+
+def refresh_access_token(client: ClientSecrets, refresh_token: str) -> tuple[str, float | None]:
+    """A fresh access token and its expiry (epoch seconds), through google-auth."""
+    import google.auth.exceptions
+    from google.auth.transport.requests import Request
+    from google.oauth2.credentials import Credentials
+
+    credentials = Credentials(
+        token=None,
+        refresh_token=refresh_token,
+        token_uri=client.token_uri,
+        client_id=client.client_id,
+        client_secret=client.client_secret,
+        scopes=list(SCOPES),
+    )
+    try:
+        credentials.refresh(Request())
+    except google.auth.exceptions.RefreshError as exc:
+        if "invalid_grant" in str(exc):
+            raise AuthError(TESTING_HINT) from None
+        raise AuthError(
+            f"Google refused to refresh the login ({_first_line(exc)}); run `immich-gphotos auth`."
+        ) from None
+    except google.auth.exceptions.TransportError as exc:
+        raise Unreachable(
+            f"Cannot reach Google's token endpoint {client.token_uri} ({_first_line(exc)}); check the network."
+        ) from None
+    expiry = credentials.expiry
+    if expiry is None:
+        return str(credentials.token), None
+    from datetime import UTC
+
+    return str(credentials.token), expiry.replace(tzinfo=UTC).timestamp()
+
+
+def revoke(client: ClientSecrets, refresh_token: str, post: Callable[..., Any] | None = None) -> bool:
+    """Revoke the token at the client's revoke endpoint; True when Google no longer honours it."""
+    import httpx
+
+    uri = client.revoke_uri or DEFAULT_REVOKE_URI
+    try:
+        response = httpx.post(
+            uri,
+            data={"token": refresh_token},
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            timeout=30,
+        )
+    except httpx.TransportError as exc:
+        raise Unreachable(f"Cannot reach Google's revoke endpoint {uri} ({exc.__class__.__name__}).") from None
+    # 400 invalid_token: already revoked or expired, which is what we wanted
+    return response.status_code == 200 or (response.status_code == 400 and "invalid_token" in response.text)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc.args[0]) if exc.args else str(exc)
+    with contextlib.suppress(Exception):
+        text = text.splitlines()[0]
+    return text[:200]

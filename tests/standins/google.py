@@ -1,0 +1,747 @@
+"""A stand-in Google (OAuth endpoints and the Photos Library API) on 127.0.0.1.
+
+It keeps Google's real rules: at most 50 items per batch, only app-created albums can be
+written or read, upload tokens are single-use, identical bytes are stored once, items that
+already sat in the user's library (not app-created) are placed by batchCreate but refused by
+batchAddMediaItems, albums hold at most 20,000 items, access tokens are short-lived, PKCE is
+checked at the token endpoint. Fault switches inject 5xx, per-minute and daily 429s, storage
+full, invalid_grant, and connections dropped mid-upload.
+
+Run on its own: ``python -m tests.standins.google --port 8765 --client-secrets client.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import hashlib
+import json
+import random
+import re
+import secrets
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, BinaryIO
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+SCOPE_PREFIX = "https://www.googleapis.com/auth/"
+APPEND = SCOPE_PREFIX + "photoslibrary.appendonly"
+READ_APP = SCOPE_PREFIX + "photoslibrary.readonly.appcreateddata"
+EDIT_APP = SCOPE_PREFIX + "photoslibrary.edit.appcreateddata"
+ALLOWED_SCOPES = {APPEND, READ_APP, EDIT_APP}
+GRANULARITY = 262144
+DAILY_QUOTA_MESSAGE = (
+    "Quota exceeded for quota metric 'All requests' and limit 'All requests per day' of service "
+    "'photoslibrary.googleapis.com' for consumer 'project_number:123456'."
+)
+MINUTE_QUOTA_MESSAGE = (
+    "Quota exceeded for quota metric 'Write requests' and limit 'Write requests per minute per user' "
+    "of service 'photoslibrary.googleapis.com' for consumer 'project_number:123456'."
+)
+STORAGE_FULL_MESSAGE = "The remaining storage in the user's account is not enough to perform this operation."
+
+
+@dataclass
+class Media:
+    id: str
+    sha1: str
+    size: int
+    mime: str
+    filename: str
+    description: str
+    app_created: bool
+    client_id: str | None
+
+
+@dataclass
+class Album:
+    id: str
+    title: str
+    client_id: str
+    items: list[str] = field(default_factory=list)
+    deleted: bool = False
+
+
+@dataclass
+class Upload:
+    sha1: str
+    size: int
+    mime: str
+    used: bool = False
+
+
+@dataclass
+class Session:
+    raw_size: int
+    mime: str
+    file: BinaryIO
+    received: int = 0
+    final: bool = False
+    token: str | None = None
+
+
+@dataclass
+class Faults:
+    error_rate: float = 0.0  # Library API requests answer 500
+    fail_next: list[tuple[int, str]] = field(default_factory=list)  # (status, message) for the next requests
+    upload_breaks: int = 0  # drop the connection half-way through the next N upload bodies
+    invalid_grant: bool = False  # refresh tokens stop working (revoked, or 'Testing' expiry)
+    daily_quota: int | None = None  # answer the daily-quota 429 past this many requests
+    seed: int = 11
+    rng: random.Random = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+
+
+class GoogleStandIn:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, client_id: str = "standin-client.apps.googleusercontent.com",
+                 client_secret: str = "standin-secret") -> None:
+        self.client_id, self.client_secret = client_id, client_secret
+        self.clients = {client_id: client_secret}
+        self.consent = "approve"  # approve | deny | wrong_state
+        self.access_token_lifetime = 3599
+        self.granted_scopes: set[str] | None = None  # None: grant what was asked
+        self.faults = Faults()
+        self.album_limit = 20_000
+        self.lock = threading.RLock()
+        self.codes: dict[str, dict[str, Any]] = {}
+        self.refresh_tokens: dict[str, dict[str, Any]] = {}
+        self.access_tokens: dict[str, dict[str, Any]] = {}
+        self.albums: dict[str, Album] = {}
+        self.media: dict[str, Media] = {}
+        self.by_sha1: dict[str, str] = {}
+        self.uploads: dict[str, Upload] = {}
+        self.sessions: dict[str, Session] = {}
+        self.library_requests = 0  # Library API requests, as Google's quota counts them
+        self.requests: list[tuple[str, str]] = []
+        self.upload_bytes_received = 0  # all upload body bytes, broken tries included
+        self.authorize_requests: list[dict[str, str]] = []
+        self.token_requests: list[dict[str, str]] = []
+        self.revoked: list[str] = []
+        self.tmp = tempfile.TemporaryDirectory(prefix="google-standin-")
+        handler = type("Handler", (_Handler,), {"standin": self})
+        self.httpd = ThreadingHTTPServer((host, port), handler)
+        self.httpd.daemon_threads = True
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> GoogleStandIn:
+        threading.Thread(target=self.httpd.serve_forever, name="google-standin", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        for session in self.sessions.values():
+            with contextlib.suppress(Exception):
+                session.file.close()
+        self.tmp.cleanup()
+
+    def __enter__(self) -> GoogleStandIn:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def client_secrets(self, path: Path, revoke: bool = True) -> Path:
+        """A Desktop-app client JSON whose endpoints name this stand-in."""
+        installed: dict[str, Any] = {
+            "client_id": self.client_id, "project_id": "standin", "client_secret": self.client_secret,
+            "auth_uri": f"{self.url}/o/oauth2/auth", "token_uri": f"{self.url}/token",
+            "auth_provider_x509_cert_url": f"{self.url}/certs", "redirect_uris": ["http://localhost"],
+        }
+        if revoke:
+            installed["revoke_uri"] = f"{self.url}/revoke"
+        path.write_text(json.dumps({"installed": installed}))
+        return path
+
+    # --- what tests look at -------------------------------------------------------------------
+
+    def album_by_title(self, title: str) -> Album | None:
+        live = [a for a in self.albums.values() if a.title == title and not a.deleted]
+        return live[0] if live else None
+
+    def album_files(self, album_id: str) -> list[Media]:
+        return [self.media[m] for m in self.albums[album_id].items]
+
+    def delete_album(self, album_id: str) -> None:
+        """The user deletes the album in Google Photos (its items stay in the library)."""
+        self.albums[album_id].deleted = True
+
+    def add_preexisting(self, data_sha1_b64: str, size: int, filename: str) -> str:
+        """An item the user put in their library another way (web, phone): not app-created."""
+        media = Media(_new_id("pre"), data_sha1_b64, size, "image/jpeg", filename, "", False, None)
+        self.media[media.id] = media
+        self.by_sha1[data_sha1_b64] = media.id
+        return media.id
+
+    def issue_tokens(self, scopes: set[str] | None = None) -> tuple[str, str]:
+        """A refresh token (and its first access token), as a finished login would leave."""
+        with self.lock:
+            refresh = "1//rt-" + secrets.token_urlsafe(24)
+            self.refresh_tokens[refresh] = {"client_id": self.client_id, "scopes": scopes or set(ALLOWED_SCOPES)}
+            return refresh, self._access_token(refresh)
+
+    def _access_token(self, refresh: str) -> str:
+        token = "ya29.at-" + secrets.token_urlsafe(24)
+        entry = self.refresh_tokens[refresh]
+        self.access_tokens[token] = {"expires": time.time() + self.access_token_lifetime,
+                                     "scopes": entry["scopes"], "refresh": refresh, "client_id": entry["client_id"]}
+        return token
+
+
+def _new_id(prefix: str) -> str:
+    return prefix + "-" + secrets.token_urlsafe(18)
+
+
+def _b64sha1(digest: Any) -> str:
+    return base64.b64encode(digest.digest()).decode()
+
+
+class ApiError(Exception):
+    def __init__(self, code: int, message: str, status: str) -> None:
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+
+def _bad(message: str) -> ApiError:
+    return ApiError(400, message, "INVALID_ARGUMENT")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    standin: GoogleStandIn
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    @property
+    def g(self) -> GoogleStandIn:
+        return self.standin
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    # --- plumbing -----------------------------------------------------------------------------
+
+    def _dispatch(self, method: str) -> None:
+        parts = urlsplit(self.path)
+        self.query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        with self.g.lock:
+            self.g.requests.append((method, parts.path))
+        try:
+            if parts.path == "/o/oauth2/auth" and method == "GET":
+                return self.authorize()
+            if parts.path == "/token" and method == "POST":
+                return self.token()
+            if parts.path == "/revoke" and method == "POST":
+                return self.revoke()
+            if parts.path.startswith("/v1/"):
+                return self._library(method, parts.path)
+            raise ApiError(404, f"The requested URL {parts.path} was not found on this server.", "NOT_FOUND")
+        except ApiError as exc:
+            self._drain()
+            self._json({"error": {"code": exc.code, "message": exc.message, "status": exc.status}}, exc.code)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def _drain(self) -> None:
+        """Read an unread request body, so the connection stays usable after an early error."""
+        if getattr(self, "_body_read", False):
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        while length > 0:
+            got = self.rfile.read(min(length, 1 << 20))
+            if not got:
+                break
+            length -= len(got)
+        self._body_read = True
+
+    def _body(self) -> bytes:
+        self._body_read = True
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _form(self) -> dict[str, str]:
+        form = {k: v[-1] for k, v in parse_qs(self._body().decode()).items()}
+        return {**self.query, **form}
+
+    def _json(self, data: Any, status: int = 200, headers: dict[str, str] | None = None) -> None:
+        payload = json.dumps(data).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(payload)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _text(self, text: str, status: int = 200, headers: dict[str, str] | None = None) -> None:
+        payload = text.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain; charset=UTF-8")
+        self.send_header("Content-Length", str(len(payload)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _drop(self) -> None:
+        """Close the connection without an answer, as a network failure mid-upload would."""
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(2)
+
+    # --- OAuth --------------------------------------------------------------------------------
+
+    def authorize(self) -> None:
+        q = self.query
+        self.g.authorize_requests.append(dict(q))
+        problems = []
+        if q.get("response_type") != "code":
+            problems.append("response_type must be code")
+        if q.get("client_id") not in self.g.clients:
+            problems.append("unknown client_id")
+        redirect = q.get("redirect_uri", "")
+        if not re.fullmatch(r"http://(127\.0\.0\.1|localhost|\[::1\]):\d+/?", redirect):
+            problems.append("redirect_uri must be a loopback http address")
+        scopes = set(q.get("scope", "").split())
+        if not scopes or not scopes <= ALLOWED_SCOPES:
+            problems.append(f"scopes must be among the Library API's post-2025 scopes, got {sorted(scopes)}")
+        if q.get("code_challenge_method") != "S256" or not q.get("code_challenge"):
+            problems.append("PKCE with S256 is required")
+        if not q.get("state"):
+            problems.append("state is required")
+        if problems:
+            return self._text("Error 400: invalid_request\n" + "\n".join(problems), 400)
+        state = q["state"]
+        if self.g.consent == "deny":
+            params = {"error": "access_denied", "state": state}
+        else:
+            code = "4/code-" + secrets.token_urlsafe(20)
+            granted = scopes if self.g.granted_scopes is None else self.g.granted_scopes
+            with self.g.lock:
+                self.g.codes[code] = {"challenge": q["code_challenge"], "redirect_uri": redirect,
+                                      "scopes": granted, "client_id": q["client_id"], "used": False}
+            params = {"state": "forged-" + state[:4] if self.g.consent == "wrong_state" else state,
+                      "code": code, "scope": " ".join(sorted(granted))}
+        self.send_response(302)
+        self.send_header("Location", f"{redirect}?{urlencode(params)}")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _client_ok(self, form: dict[str, str]) -> bool:
+        client_id, secret = form.get("client_id"), form.get("client_secret")
+        auth = self.headers.get("Authorization", "")
+        if auth.startswith("Basic "):
+            client_id, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
+        return client_id in self.g.clients and self.g.clients[client_id] == secret
+
+    def token(self) -> None:
+        form = self._form()
+        self.g.token_requests.append({k: v for k, v in form.items() if k != "client_secret"})
+        if not self._client_ok(form):
+            return self._json({"error": "invalid_client", "error_description": "Unauthorized"}, 401)
+        grant = form.get("grant_type")
+        with self.g.lock:
+            if grant == "authorization_code":
+                entry = self.g.codes.get(form.get("code", ""))
+                verifier = form.get("code_verifier", "")
+                expected = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+                if entry is None or entry["used"]:
+                    return self._json({"error": "invalid_grant", "error_description": "Malformed auth code."}, 400)
+                entry["used"] = True  # codes are single-use
+                if entry["redirect_uri"] != form.get("redirect_uri"):
+                    return self._json({"error": "redirect_uri_mismatch", "error_description": "Bad Request"}, 400)
+                if not verifier or expected != entry["challenge"]:
+                    return self._json({"error": "invalid_grant", "error_description": "Invalid code verifier."}, 400)
+                refresh = "1//rt-" + secrets.token_urlsafe(24)
+                self.g.refresh_tokens[refresh] = {"client_id": entry["client_id"], "scopes": entry["scopes"]}
+                access = self.g._access_token(refresh)
+                return self._json({"access_token": access, "expires_in": self.g.access_token_lifetime,
+                                   "refresh_token": refresh, "scope": " ".join(sorted(entry["scopes"])),
+                                   "token_type": "Bearer"})
+            if grant == "refresh_token":
+                refresh = form.get("refresh_token", "")
+                if self.g.faults.invalid_grant or refresh not in self.g.refresh_tokens:
+                    return self._json({"error": "invalid_grant", "error_description": "Token has been expired or revoked."}, 400)
+                access = self.g._access_token(refresh)
+                scopes = self.g.refresh_tokens[refresh]["scopes"]
+                return self._json({"access_token": access, "expires_in": self.g.access_token_lifetime,
+                                   "scope": " ".join(sorted(scopes)), "token_type": "Bearer"})
+        return self._json({"error": "unsupported_grant_type"}, 400)
+
+    def revoke(self) -> None:
+        token = self._form().get("token", "")
+        with self.g.lock:
+            if token in self.g.refresh_tokens:
+                del self.g.refresh_tokens[token]
+                for at, entry in list(self.g.access_tokens.items()):
+                    if entry["refresh"] == token:
+                        del self.g.access_tokens[at]
+            elif token in self.g.access_tokens:
+                del self.g.access_tokens[token]
+            else:
+                return self._json({"error": "invalid_token", "error_description": "Token expired or revoked"}, 400)
+            self.g.revoked.append(token)
+        self._json({})
+
+    # --- the Library API ----------------------------------------------------------------------
+
+    def _library(self, method: str, path: str) -> None:
+        faults = self.g.faults
+        with self.g.lock:
+            self.g.library_requests += 1
+            count = self.g.library_requests
+            injected = faults.fail_next.pop(0) if faults.fail_next else None
+            if injected is None and faults.daily_quota is not None and count > faults.daily_quota:
+                injected = (429, DAILY_QUOTA_MESSAGE)
+            if injected is None and faults.error_rate and faults.rng.random() < faults.error_rate:
+                injected = (500, "Internal error encountered.")
+        if injected:
+            status, message = injected
+            name = {429: "RESOURCE_EXHAUSTED", 400: "INVALID_ARGUMENT", 503: "UNAVAILABLE"}.get(status, "INTERNAL")
+            raise ApiError(status, message, name)
+        self._token = self._authenticate()
+        routes = [
+            ("POST", r"/v1/uploads", self.uploads),
+            ("POST", r"/v1/mediaItems:batchCreate", self.batch_create),
+            ("POST", r"/v1/mediaItems:search", self.search),
+            ("POST", r"/v1/albums", self.create_album),
+            ("GET", r"/v1/albums", self.list_albums),
+            ("GET", r"/v1/albums/(?P<id>[^/:]+)", self.get_album),
+            ("POST", r"/v1/albums/(?P<id>[^/:]+):batchAddMediaItems", self.batch_add),
+            ("POST", r"/v1/albums/(?P<id>[^/:]+):batchRemoveMediaItems", self.batch_remove),
+        ]
+        for verb, pattern, handler in routes:
+            match = re.fullmatch(pattern, path)
+            if match and verb == method:
+                self.params = match.groupdict()
+                return handler()
+        raise ApiError(404, f"Method not found: {method} {path}", "NOT_FOUND")
+
+    def _authenticate(self) -> dict[str, Any]:
+        auth = self.headers.get("Authorization", "")
+        entry = self.g.access_tokens.get(auth[7:]) if auth.startswith("Bearer ") else None
+        if entry is None or entry["expires"] < time.time():
+            raise ApiError(401, "Request had invalid authentication credentials. Expected OAuth 2 access token, "
+                                "login cookie or other valid authentication credential.", "UNAUTHENTICATED")
+        return entry
+
+    def _need(self, *scopes: str) -> None:
+        if not set(scopes) & self._token["scopes"]:
+            raise ApiError(403, "Request had insufficient authentication scopes.", "PERMISSION_DENIED")
+
+    def _request_json(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self._body() or b"{}")
+        except ValueError:
+            raise _bad("Invalid JSON payload received.") from None
+        if not isinstance(data, dict):
+            raise _bad("Invalid JSON payload received.")
+        return data
+
+    def _own_album(self, album_id: str) -> Album:
+        album = self.g.albums.get(album_id)
+        if album is None or album.deleted:
+            raise ApiError(404, "Requested entity was not found.", "NOT_FOUND")
+        if album.client_id != self._token["client_id"]:
+            raise ApiError(403, "The caller does not have permission", "PERMISSION_DENIED")
+        return album
+
+    def _album_json(self, album: Album) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": album.id, "title": album.title, "isWriteable": True,
+                                "productUrl": f"https://photos.google.com/lr/album/{album.id}"}
+        if album.items:
+            data["mediaItemsCount"] = str(len(album.items))
+        return data
+
+    def _media_json(self, media: Media) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": media.id, "productUrl": f"https://photos.google.com/lr/photo/{media.id}",
+                                "baseUrl": f"https://lh3.googleusercontent.com/lr/{media.id}",
+                                "mimeType": media.mime, "filename": media.filename,
+                                "mediaMetadata": {"creationTime": "2024-01-01T00:00:00Z", "width": "4000", "height": "3000"}}
+        if media.description:
+            data["description"] = media.description
+        return data
+
+    # uploads
+
+    def uploads(self) -> None:
+        self._need(APPEND, EDIT_APP)
+        command = self.headers.get("X-Goog-Upload-Command", "").replace(" ", "")
+        session_id = self.query.get("upload_id")
+        if session_id:
+            return self._session(session_id, command)
+        protocol = self.headers.get("X-Goog-Upload-Protocol", "raw")
+        mime = self.headers.get("X-Goog-Upload-Content-Type") or "application/octet-stream"
+        if protocol == "resumable" and command == "start":
+            self._body()
+            size = int(self.headers.get("X-Goog-Upload-Raw-Size") or -1)
+            if size < 0:
+                raise _bad("X-Goog-Upload-Raw-Size is required")
+            sid = _new_id("sess")
+            with self.g.lock:
+                self.g.sessions[sid] = Session(size, mime, tempfile.TemporaryFile(dir=self.g.tmp.name))
+            return self._text("", headers={
+                "X-Goog-Upload-URL": f"{self.g.url}/v1/uploads?upload_id={sid}&upload_protocol=resumable",
+                "X-Goog-Upload-Chunk-Granularity": str(GRANULARITY), "X-Goog-Upload-Status": "active"})
+        if protocol != "raw":
+            raise _bad(f"unsupported upload protocol {protocol}")
+        digest = hashlib.sha1()
+        size = 0
+        for piece, broken in self._read_body():
+            digest.update(piece)
+            size += len(piece)
+            if broken:
+                return self._drop()
+        if size == 0:
+            raise _bad("The upload is empty.")
+        token = "upl-" + secrets.token_urlsafe(30)
+        with self.g.lock:
+            self.g.uploads[token] = Upload(_b64sha1(digest), size, mime)
+        self._text(token)
+
+    def _read_body(self) -> Any:
+        """The body in pieces; with an upload break pending, stop half-way and say so."""
+        self._body_read = True
+        length = int(self.headers.get("Content-Length") or 0)
+        chunked = "chunked" in self.headers.get("Transfer-Encoding", "").lower()
+        with self.g.lock:
+            breaking = self.g.faults.upload_breaks > 0 and (length > 1 or chunked)
+            if breaking:
+                self.g.faults.upload_breaks -= 1
+        stop_at = length // 2 if breaking and length else (1 << 20 if breaking else None)
+        got = 0
+        for piece in self._raw_pieces(length, chunked):
+            if stop_at is not None and got + len(piece) >= stop_at:
+                piece = piece[: max(0, stop_at - got)]
+                with self.g.lock:
+                    self.g.upload_bytes_received += len(piece)
+                yield piece, True
+                return
+            got += len(piece)
+            with self.g.lock:
+                self.g.upload_bytes_received += len(piece)
+            yield piece, False
+
+    def _raw_pieces(self, length: int, chunked: bool) -> Any:
+        if chunked:
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    self.rfile.readline()
+                    return
+                left = size
+                while left:
+                    piece = self.rfile.read(min(left, 1 << 20))
+                    if not piece:
+                        return
+                    left -= len(piece)
+                    yield piece
+                self.rfile.readline()
+        left = length
+        while left > 0:
+            piece = self.rfile.read(min(left, 1 << 20))
+            if not piece:
+                return
+            left -= len(piece)
+            yield piece
+
+    def _session(self, sid: str, command: str) -> None:
+        session = self.g.sessions.get(sid)
+        if session is None:
+            raise ApiError(404, "No such upload session.", "NOT_FOUND")
+        if command == "query":
+            self._body()
+            return self._text("", headers={"X-Goog-Upload-Status": "final" if session.final else "active",
+                                           "X-Goog-Upload-Size-Received": str(session.received)})
+        if command == "cancel":
+            self._body()
+            session.final = True
+            return self._text("", headers={"X-Goog-Upload-Status": "cancelled"})
+        if command not in ("upload", "upload,finalize"):
+            raise _bad(f"unknown X-Goog-Upload-Command {command}")
+        if session.final:
+            raise _bad("The upload session is already finalized.")
+        offset = int(self.headers.get("X-Goog-Upload-Offset") or -1)
+        if offset != session.received:
+            raise _bad(f"Invalid X-Goog-Upload-Offset {offset}: {session.received} bytes were received.")
+        session.file.seek(offset)
+        for piece, broken in self._read_body():
+            session.file.write(piece)
+            session.received += len(piece)
+            if broken:  # Google keeps what it persisted, in whole granules
+                session.received -= session.received % GRANULARITY
+                session.file.truncate(session.received)
+                return self._drop()
+        finalize = command == "upload,finalize"
+        if not finalize:
+            if session.received % GRANULARITY:
+                raise _bad("A chunk that is not the last must be a multiple of the chunk granularity.")
+            return self._text("", headers={"X-Goog-Upload-Status": "active"})
+        if session.received != session.raw_size:
+            raise _bad(f"Finalized with {session.received} bytes of {session.raw_size}.")
+        session.file.seek(0)
+        digest = hashlib.sha1()
+        while piece := session.file.read(1 << 20):
+            digest.update(piece)
+        token = "upl-" + secrets.token_urlsafe(30)
+        with self.g.lock:
+            session.final, session.token = True, token
+            self.g.uploads[token] = Upload(_b64sha1(digest), session.raw_size, session.mime)
+        session.file.close()
+        self._text(token, headers={"X-Goog-Upload-Status": "final"})
+
+    # media items
+
+    def batch_create(self) -> None:
+        self._need(APPEND)
+        body = self._request_json()
+        items = body.get("newMediaItems") or []
+        if not 1 <= len(items) <= 50:
+            raise _bad("Request must contain between 1 and 50 newMediaItems.")
+        album = None
+        if body.get("albumId"):
+            album = self.g.albums.get(body["albumId"])
+            if album is None or album.deleted:
+                raise _bad("Invalid album id.")
+            if album.client_id != self._token["client_id"]:
+                raise ApiError(403, "No permission to add media items to this album.", "PERMISSION_DENIED")
+        results = []
+        with self.g.lock:
+            for item in items:
+                simple = item.get("simpleMediaItem") or {}
+                token = simple.get("uploadToken", "")
+                upload = self.g.uploads.get(token)
+                description = item.get("description") or ""
+                if len(description) >= 1000:
+                    results.append({"uploadToken": token, "status": {"code": 3, "message": "Description too long."}})
+                    continue
+                if upload is None or upload.used:
+                    results.append({"uploadToken": token, "status": {
+                        "code": 3, "message": "Failed: There was an error while trying to create this media item."}})
+                    continue
+                if album is not None and len(album.items) >= self.g.album_limit:
+                    results.append({"uploadToken": token, "status": {"code": 3, "message": "The album is full."}})
+                    continue
+                upload.used = True
+                existing = self.g.by_sha1.get(upload.sha1)
+                if existing:  # identical bytes: Google keeps one copy
+                    media = self.g.media[existing]
+                else:
+                    media = Media(_new_id("mi"), upload.sha1, upload.size, upload.mime,
+                                  (simple.get("fileName") or "upload")[:255], description, True, self._token["client_id"])
+                    self.g.media[media.id] = media
+                    self.g.by_sha1[upload.sha1] = media.id
+                if album is not None and media.id not in album.items:
+                    album.items.append(media.id)
+                results.append({"uploadToken": token, "status": {"message": "Success"}, "mediaItem": self._media_json(media)})
+        self._json({"newMediaItemResults": results})
+
+    def search(self) -> None:
+        self._need(READ_APP)
+        body = self._request_json()
+        if not body.get("albumId"):
+            raise _bad("albumId is required by this stand-in.")
+        album = self._own_album(body["albumId"])
+        size = int(body.get("pageSize") or 25)
+        if not 1 <= size <= 100:
+            raise _bad("pageSize must be at most 100.")
+        start = int(body.get("pageToken") or 0)
+        # only app-created items are visible to the app since March 2025
+        visible = [m for m in album.items if self.g.media[m].app_created and self.g.media[m].client_id == self._token["client_id"]]
+        page = visible[start : start + size]
+        data: dict[str, Any] = {"mediaItems": [self._media_json(self.g.media[m]) for m in page]}
+        if start + size < len(visible):
+            data["nextPageToken"] = str(start + size)
+        self._json(data if page else {})
+
+    # albums
+
+    def create_album(self) -> None:
+        self._need(APPEND)
+        title = (self._request_json().get("album") or {}).get("title", "")
+        if not title or len(title) > 500:
+            raise _bad("The album title must be 1 to 500 characters.")
+        with self.g.lock:
+            album = Album(_new_id("alb"), title, self._token["client_id"])
+            self.g.albums[album.id] = album
+        self._json(self._album_json(album))
+
+    def list_albums(self) -> None:
+        self._need(READ_APP)
+        self._body()
+        mine = [a for a in self.g.albums.values() if not a.deleted and a.client_id == self._token["client_id"]]
+        self._json({"albums": [self._album_json(a) for a in mine]} if mine else {})
+
+    def get_album(self) -> None:
+        self._need(READ_APP)
+        self._body()
+        self._json(self._album_json(self._own_album(self.params["id"])))
+
+    def _ids(self) -> list[str]:
+        ids = self._request_json().get("mediaItemIds") or []
+        if not 1 <= len(ids) <= 50 or len(set(ids)) != len(ids):
+            raise _bad("Request must contain between 1 and 50 distinct mediaItemIds.")
+        return ids
+
+    def batch_add(self) -> None:
+        self._need(APPEND, EDIT_APP)
+        album = self._own_album(self.params["id"])
+        ids = self._ids()
+        with self.g.lock:
+            for media_id in ids:
+                media = self.g.media.get(media_id)
+                if media is None or not media.app_created or media.client_id != self._token["client_id"]:
+                    raise _bad("Request contains an invalid media item id.")
+            if len(album.items) + len([m for m in ids if m not in album.items]) > self.g.album_limit:
+                raise _bad("The album would exceed its maximum number of media items.")
+            for media_id in ids:
+                if media_id not in album.items:
+                    album.items.append(media_id)
+        self._json({})
+
+    def batch_remove(self) -> None:
+        self._need(EDIT_APP)
+        album = self._own_album(self.params["id"])
+        ids = self._ids()
+        with self.g.lock:
+            for media_id in ids:
+                media = self.g.media.get(media_id)
+                if media is None or not media.app_created or media_id not in album.items:
+                    raise _bad("Request contains an invalid media item id.")
+            album.items = [m for m in album.items if m not in ids]
+        self._json({})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--client-secrets", type=Path, help="write a Desktop-app client JSON naming this stand-in")
+    args = parser.parse_args()
+    server = GoogleStandIn(args.host, args.port)
+    if args.client_secrets:
+        server.client_secrets(args.client_secrets)
+    print(f"stand-in Google at {server.url}", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.httpd.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

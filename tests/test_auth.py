@@ -1,0 +1,227 @@
+"""`auth` end to end, as a subprocess against the stand-in Google's OAuth endpoints."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from immich_gphotos.credentials.file_store import FileStore
+from immich_gphotos.state.store import StateStore
+from tests.helpers import ROOT, LineReader, run_cli
+from tests.standins.google import ALLOWED_SCOPES, GoogleStandIn
+
+
+def start_auth(*args: str) -> tuple[subprocess.Popen[str], LineReader]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "immich_gphotos", "auth", "--no-browser", *args],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+    )
+    return proc, LineReader(proc.stdout)
+
+
+def auth_url(reader: LineReader, google: GoogleStandIn) -> str:
+    return reader.wait_for(lambda line: line.startswith(f"{google.url}/o/oauth2/auth?"))
+
+
+def finish(proc: subprocess.Popen[str]) -> tuple[int, str]:
+    assert proc.stdin is not None and proc.stderr is not None
+    try:
+        proc.stdin.close()
+    except BrokenPipeError:
+        pass
+    code = proc.wait(timeout=60)
+    return code, proc.stderr.read()
+
+
+def stored_token(state_dir: Path) -> str | None:
+    return FileStore(state_dir / "secrets.enc").get("google-refresh-token")
+
+
+def test_loopback_login_stores_the_refresh_token(configured, state_dir) -> None:
+    _, google = configured
+    proc, reader = start_auth()
+    url = auth_url(reader, google)
+    page = httpx.get(url, follow_redirects=True, timeout=30)  # the test plays the browser
+    assert page.status_code == 200 and "Logged in" in page.text
+    code, err = finish(proc)
+    assert code == 0, err
+
+    request = google.authorize_requests[-1]
+    assert set(request["scope"].split()) == ALLOWED_SCOPES, "exactly the three post-2025 scopes"
+    assert request["code_challenge_method"] == "S256" and request["code_challenge"]
+    assert request["access_type"] == "offline" and request["prompt"] == "consent"
+    assert request["redirect_uri"].startswith("http://127.0.0.1:")
+    assert google.token_requests[-1]["code_verifier"], "PKCE verifier sent with the code"
+
+    token = stored_token(state_dir)
+    assert token in google.refresh_tokens
+    state = StateStore.open(state_dir)
+    assert state.get_meta("oauth_client_id") == google.client_id
+    state.close()
+    assert token not in "".join(reader.seen) + err, "the token never appears in output"
+
+
+def test_pasted_redirect_url_completes_the_login(configured, state_dir) -> None:
+    _, google = configured
+    proc, reader = start_auth()
+    url = auth_url(reader, google)
+    redirect = httpx.get(url, follow_redirects=False, timeout=30).headers["location"]
+    assert proc.stdin is not None
+    proc.stdin.write("\n  " + redirect + "  \n")  # pasted with stray blanks, as terminals do
+    proc.stdin.flush()
+    code, err = finish(proc)
+    assert code == 0, err
+    assert stored_token(state_dir) in google.refresh_tokens
+
+
+def test_url_is_printed_whole_on_one_line(configured) -> None:
+    _, google = configured
+    proc, reader = start_auth()
+    url = auth_url(reader, google)
+    proc.kill()
+    proc.wait()
+    assert "\n" not in url and len(url) > 150
+    assert httpx.URL(url).params["client_id"] == google.client_id
+
+
+def test_wrong_state_is_refused(configured, state_dir) -> None:
+    _, google = configured
+    google.consent = "wrong_state"
+    proc, reader = start_auth()
+    httpx.get(auth_url(reader, google), follow_redirects=True, timeout=30)
+    code, err = finish(proc)
+    assert code == 4
+    assert "state does not match" in err
+    assert stored_token(state_dir) is None
+    assert not google.token_requests, "the code is never exchanged"
+
+
+def test_denied_consent_is_clear(configured, state_dir) -> None:
+    _, google = configured
+    google.consent = "deny"
+    proc, reader = start_auth()
+    page = httpx.get(auth_url(reader, google), follow_redirects=True, timeout=30)
+    assert "not completed" in page.text
+    code, err = finish(proc)
+    assert code == 4
+    assert "denied" in err and "immich-gphotos auth" in err
+    assert stored_token(state_dir) is None
+
+
+def test_partial_consent_names_the_missing_scope(configured, state_dir) -> None:
+    _, google = configured
+    google.granted_scopes = {"https://www.googleapis.com/auth/photoslibrary.appendonly"}
+    proc, reader = start_auth()
+    httpx.get(auth_url(reader, google), follow_redirects=True, timeout=30)
+    code, err = finish(proc)
+    assert code == 4
+    assert "photoslibrary.edit.appcreateddata" in err
+    assert stored_token(state_dir) is None
+
+
+def test_no_answer_times_out(configured) -> None:
+    proc, reader = start_auth("--timeout", "10")
+    code, err = finish(proc)
+    assert code == 4
+    assert "No login arrived within 10 s" in err
+
+
+def test_fixed_port_prints_the_ssh_hint(configured) -> None:
+    import socket
+
+    _, google = configured
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc, reader = start_auth("--port", str(port))
+    hint = reader.wait_for(lambda line: line.startswith("From another machine"))
+    assert f"ssh -L {port}:127.0.0.1:{port}" in hint
+    url = auth_url(reader, google)
+    assert f"127.0.0.1%3A{port}" in url
+    httpx.get(url, follow_redirects=True, timeout=30)
+    assert finish(proc)[0] == 0
+
+
+def _login(google: GoogleStandIn) -> None:
+    proc, reader = start_auth()
+    httpx.get(auth_url(reader, google), follow_redirects=True, timeout=30)
+    code, err = finish(proc)
+    assert code == 0, err
+
+
+def test_status_and_logout(configured, state_dir) -> None:
+    _, google = configured
+    missing = run_cli("auth", "--status")
+    assert missing.returncode == 4 and "immich-gphotos auth" in missing.stderr
+
+    _login(google)
+    ok = run_cli("auth", "--status")
+    assert ok.returncode == 0, ok.stderr
+    assert "refreshes: yes" in ok.stdout and google.client_id in ok.stdout
+
+    google.faults.invalid_grant = True
+    expired = run_cli("auth", "--status")
+    assert expired.returncode == 4
+    assert "Testing" in expired.stderr and "7 days" in expired.stderr
+    google.faults.invalid_grant = False
+
+    token = stored_token(state_dir)
+    out = run_cli("auth", "--logout")
+    assert out.returncode == 0, out.stderr
+    assert token in google.revoked and token not in google.refresh_tokens
+    assert stored_token(state_dir) is None
+    assert run_cli("auth", "--status").returncode == 4
+
+
+def test_a_different_client_needs_new_client(configured, state_dir, tmp_path) -> None:
+    _, google = configured
+    _login(google)
+    google.clients["other-client.apps.googleusercontent.com"] = "other-secret"
+    google.client_id, google.client_secret = "other-client.apps.googleusercontent.com", "other-secret"
+    google.client_secrets(google.secrets_path)  # the user downloads another client's JSON
+
+    refused = run_cli("auth", "--no-browser", "--timeout", "10")
+    assert refused.returncode == 3
+    assert "--new-client" in refused.stderr and "standin-client" in refused.stderr
+
+    proc, reader = start_auth("--new-client")
+    httpx.get(auth_url(reader, google), follow_redirects=True, timeout=30)
+    code, err = finish(proc)
+    assert code == 0, err
+    state = StateStore.open(state_dir)
+    assert state.get_meta("oauth_client_id") == "other-client.apps.googleusercontent.com"
+    state.close()
+
+
+def test_missing_client_secrets_is_a_config_error(google, config_path, tmp_path) -> None:
+    config_path.parent.mkdir(parents=True, exist_ok=True)
+    config_path.write_text('[immich]\nurl = "http://127.0.0.1:9"\n')
+    result = run_cli("auth", "--no-browser")
+    assert result.returncode == 3
+    assert "--client-secrets" in result.stderr
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
+def test_login_in_headless_chromium(configured, state_dir, tmp_path) -> None:
+    _, google = configured
+    proc, reader = start_auth()
+    url = auth_url(reader, google)
+    browser = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'chromium'}", "--dump-dom", url],
+        capture_output=True, text=True, timeout=120, env=os.environ | {"HOME": str(tmp_path)},
+    )
+    code, err = finish(proc)
+    assert code == 0, err + browser.stderr[-2000:]
+    assert "Logged in" in browser.stdout
+    assert stored_token(state_dir) in google.refresh_tokens
