@@ -91,7 +91,14 @@ def configured(google, config_path: Path, state_dir: Path):
     with ImmichStandIn(scenario.library, version=3) as immich:
         immich.scenario = scenario  # type: ignore[attr-defined]
         env = os.environ | {"IMMICH_API_KEY": GOOD_KEY}
-        result = run_cli("init", "--immich-url", immich.url, "--client-secrets", str(google.secrets_path), env=env)
+        result = run_cli(
+            "init",
+            "--immich-url",
+            immich.url,
+            "--client-secrets",
+            str(google.secrets_path),
+            env=env,
+        )
         assert result.returncode == 0, result.stderr
         set_config(config_path, "google", "api_url", google.url)
         yield immich, google

@@ -183,7 +183,9 @@ class LineReader:
             try:
                 line = self.lines.get(timeout=max(0.01, deadline - time.monotonic()))
             except queue.Empty:
-                raise AssertionError(f"no matching line within {timeout} s; saw {self.seen!r}") from None
+                raise AssertionError(
+                    f"no matching line within {timeout} s; saw {self.seen!r}"
+                ) from None
             if line is None:
                 raise AssertionError(f"the process ended first; saw {self.seen!r}")
             self.seen.append(line)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -20,7 +21,11 @@ from tests.standins.google import ALLOWED_SCOPES, GoogleStandIn
 def start_auth(*args: str) -> tuple[subprocess.Popen[str], LineReader]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "immich_gphotos", "auth", "--no-browser", *args],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
     )
     return proc, LineReader(proc.stdout)
 
@@ -31,10 +36,8 @@ def auth_url(reader: LineReader, google: GoogleStandIn) -> str:
 
 def finish(proc: subprocess.Popen[str]) -> tuple[int, str]:
     assert proc.stdin is not None and proc.stderr is not None
-    try:
+    with contextlib.suppress(BrokenPipeError):
         proc.stdin.close()
-    except BrokenPipeError:
-        pass
     code = proc.wait(timeout=60)
     return code, proc.stderr.read()
 
@@ -183,7 +186,10 @@ def test_a_different_client_needs_new_client(configured, state_dir, tmp_path) ->
     _, google = configured
     _login(google)
     google.clients["other-client.apps.googleusercontent.com"] = "other-secret"
-    google.client_id, google.client_secret = "other-client.apps.googleusercontent.com", "other-secret"
+    google.client_id, google.client_secret = (
+        "other-client.apps.googleusercontent.com",
+        "other-secret",
+    )
     google.client_secrets(google.secrets_path)  # the user downloads another client's JSON
 
     refused = run_cli("auth", "--no-browser", "--timeout", "10")
@@ -210,16 +216,32 @@ def test_missing_client_secrets_is_a_config_error(google, config_path, tmp_path)
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)"
+)
 def test_login_in_headless_chromium(configured, state_dir, tmp_path) -> None:
     _, google = configured
     proc, reader = start_auth()
     url = auth_url(reader, google)
     browser = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={tmp_path / 'chromium'}", "--dump-dom", url],
-        capture_output=True, text=True, timeout=120, env=os.environ | {"HOME": str(tmp_path)},
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'chromium'}",
+            "--dump-dom",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=os.environ | {"HOME": str(tmp_path)},
     )
     code, err = finish(proc)
     assert code == 0, err + browser.stderr[-2000:]

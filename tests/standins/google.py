@@ -43,7 +43,9 @@ MINUTE_QUOTA_MESSAGE = (
     "Quota exceeded for quota metric 'Write requests' and limit 'Write requests per minute per user' "
     "of service 'photoslibrary.googleapis.com' for consumer 'project_number:123456'."
 )
-STORAGE_FULL_MESSAGE = "The remaining storage in the user's account is not enough to perform this operation."
+STORAGE_FULL_MESSAGE = (
+    "The remaining storage in the user's account is not enough to perform this operation."
+)
 
 
 @dataclass
@@ -88,7 +90,9 @@ class Session:
 @dataclass
 class Faults:
     error_rate: float = 0.0  # Library API requests answer 500
-    fail_next: list[tuple[int, str]] = field(default_factory=list)  # (status, message) for the next requests
+    fail_next: list[tuple[int, str]] = field(
+        default_factory=list
+    )  # (status, message) for the next requests
     upload_breaks: int = 0  # drop the connection half-way through the next N upload bodies
     invalid_grant: bool = False  # refresh tokens stop working (revoked, or 'Testing' expiry)
     daily_quota: int | None = None  # answer the daily-quota 429 past this many requests
@@ -100,8 +104,13 @@ class Faults:
 
 
 class GoogleStandIn:
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, client_id: str = "standin-client.apps.googleusercontent.com",
-                 client_secret: str = "standin-secret") -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        client_id: str = "standin-client.apps.googleusercontent.com",
+        client_secret: str = "standin-secret",
+    ) -> None:
         self.client_id, self.client_secret = client_id, client_secret
         self.clients = {client_id: client_secret}
         self.consent = "approve"  # approve | deny | wrong_state
@@ -137,7 +146,9 @@ class GoogleStandIn:
         return f"http://{host}:{port}"
 
     def start(self) -> GoogleStandIn:
-        threading.Thread(target=self.httpd.serve_forever, name="google-standin", daemon=True).start()
+        threading.Thread(
+            target=self.httpd.serve_forever, name="google-standin", daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:
@@ -157,9 +168,13 @@ class GoogleStandIn:
     def client_secrets(self, path: Path, revoke: bool = True) -> Path:
         """A Desktop-app client JSON whose endpoints name this stand-in."""
         installed: dict[str, Any] = {
-            "client_id": self.client_id, "project_id": "standin", "client_secret": self.client_secret,
-            "auth_uri": f"{self.url}/o/oauth2/auth", "token_uri": f"{self.url}/token",
-            "auth_provider_x509_cert_url": f"{self.url}/certs", "redirect_uris": ["http://localhost"],
+            "client_id": self.client_id,
+            "project_id": "standin",
+            "client_secret": self.client_secret,
+            "auth_uri": f"{self.url}/o/oauth2/auth",
+            "token_uri": f"{self.url}/token",
+            "auth_provider_x509_cert_url": f"{self.url}/certs",
+            "redirect_uris": ["http://localhost"],
         }
         if revoke:
             installed["revoke_uri"] = f"{self.url}/revoke"
@@ -190,14 +205,21 @@ class GoogleStandIn:
         """A refresh token (and its first access token), as a finished login would leave."""
         with self.lock:
             refresh = "1//rt-" + secrets.token_urlsafe(24)
-            self.refresh_tokens[refresh] = {"client_id": self.client_id, "scopes": scopes or set(ALLOWED_SCOPES)}
+            self.refresh_tokens[refresh] = {
+                "client_id": self.client_id,
+                "scopes": scopes or set(ALLOWED_SCOPES),
+            }
             return refresh, self._access_token(refresh)
 
     def _access_token(self, refresh: str) -> str:
         token = "ya29.at-" + secrets.token_urlsafe(24)
         entry = self.refresh_tokens[refresh]
-        self.access_tokens[token] = {"expires": time.time() + self.access_token_lifetime,
-                                     "scopes": entry["scopes"], "refresh": refresh, "client_id": entry["client_id"]}
+        self.access_tokens[token] = {
+            "expires": time.time() + self.access_token_lifetime,
+            "scopes": entry["scopes"],
+            "refresh": refresh,
+            "client_id": entry["client_id"],
+        }
         return token
 
 
@@ -241,6 +263,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self, method: str) -> None:
         parts = urlsplit(self.path)
         self.query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        self._body_read = False  # one handler serves every request of a kept-alive connection
         with self.g.lock:
             self.g.requests.append((method, parts.path))
         try:
@@ -252,10 +275,15 @@ class _Handler(BaseHTTPRequestHandler):
                 return self.revoke()
             if parts.path.startswith("/v1/"):
                 return self._library(method, parts.path)
-            raise ApiError(404, f"The requested URL {parts.path} was not found on this server.", "NOT_FOUND")
+            raise ApiError(
+                404, f"The requested URL {parts.path} was not found on this server.", "NOT_FOUND"
+            )
         except ApiError as exc:
             self._drain()
-            self._json({"error": {"code": exc.code, "message": exc.message, "status": exc.status}}, exc.code)
+            self._json(
+                {"error": {"code": exc.code, "message": exc.message, "status": exc.status}},
+                exc.code,
+            )
         except (BrokenPipeError, ConnectionResetError):
             pass
 
@@ -321,7 +349,9 @@ class _Handler(BaseHTTPRequestHandler):
             problems.append("redirect_uri must be a loopback http address")
         scopes = set(q.get("scope", "").split())
         if not scopes or not scopes <= ALLOWED_SCOPES:
-            problems.append(f"scopes must be among the Library API's post-2025 scopes, got {sorted(scopes)}")
+            problems.append(
+                f"scopes must be among the Library API's post-2025 scopes, got {sorted(scopes)}"
+            )
         if q.get("code_challenge_method") != "S256" or not q.get("code_challenge"):
             problems.append("PKCE with S256 is required")
         if not q.get("state"):
@@ -335,10 +365,18 @@ class _Handler(BaseHTTPRequestHandler):
             code = "4/code-" + secrets.token_urlsafe(20)
             granted = scopes if self.g.granted_scopes is None else self.g.granted_scopes
             with self.g.lock:
-                self.g.codes[code] = {"challenge": q["code_challenge"], "redirect_uri": redirect,
-                                      "scopes": granted, "client_id": q["client_id"], "used": False}
-            params = {"state": "forged-" + state[:4] if self.g.consent == "wrong_state" else state,
-                      "code": code, "scope": " ".join(sorted(granted))}
+                self.g.codes[code] = {
+                    "challenge": q["code_challenge"],
+                    "redirect_uri": redirect,
+                    "scopes": granted,
+                    "client_id": q["client_id"],
+                    "used": False,
+                }
+            params = {
+                "state": "forged-" + state[:4] if self.g.consent == "wrong_state" else state,
+                "code": code,
+                "scope": " ".join(sorted(granted)),
+            }
         self.send_response(302)
         self.send_header("Location", f"{redirect}?{urlencode(params)}")
         self.send_header("Content-Length", "0")
@@ -361,28 +399,60 @@ class _Handler(BaseHTTPRequestHandler):
             if grant == "authorization_code":
                 entry = self.g.codes.get(form.get("code", ""))
                 verifier = form.get("code_verifier", "")
-                expected = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+                expected = (
+                    base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+                    .rstrip(b"=")
+                    .decode()
+                )
                 if entry is None or entry["used"]:
-                    return self._json({"error": "invalid_grant", "error_description": "Malformed auth code."}, 400)
+                    return self._json(
+                        {"error": "invalid_grant", "error_description": "Malformed auth code."}, 400
+                    )
                 entry["used"] = True  # codes are single-use
                 if entry["redirect_uri"] != form.get("redirect_uri"):
-                    return self._json({"error": "redirect_uri_mismatch", "error_description": "Bad Request"}, 400)
+                    return self._json(
+                        {"error": "redirect_uri_mismatch", "error_description": "Bad Request"}, 400
+                    )
                 if not verifier or expected != entry["challenge"]:
-                    return self._json({"error": "invalid_grant", "error_description": "Invalid code verifier."}, 400)
+                    return self._json(
+                        {"error": "invalid_grant", "error_description": "Invalid code verifier."},
+                        400,
+                    )
                 refresh = "1//rt-" + secrets.token_urlsafe(24)
-                self.g.refresh_tokens[refresh] = {"client_id": entry["client_id"], "scopes": entry["scopes"]}
+                self.g.refresh_tokens[refresh] = {
+                    "client_id": entry["client_id"],
+                    "scopes": entry["scopes"],
+                }
                 access = self.g._access_token(refresh)
-                return self._json({"access_token": access, "expires_in": self.g.access_token_lifetime,
-                                   "refresh_token": refresh, "scope": " ".join(sorted(entry["scopes"])),
-                                   "token_type": "Bearer"})
+                return self._json(
+                    {
+                        "access_token": access,
+                        "expires_in": self.g.access_token_lifetime,
+                        "refresh_token": refresh,
+                        "scope": " ".join(sorted(entry["scopes"])),
+                        "token_type": "Bearer",
+                    }
+                )
             if grant == "refresh_token":
                 refresh = form.get("refresh_token", "")
                 if self.g.faults.invalid_grant or refresh not in self.g.refresh_tokens:
-                    return self._json({"error": "invalid_grant", "error_description": "Token has been expired or revoked."}, 400)
+                    return self._json(
+                        {
+                            "error": "invalid_grant",
+                            "error_description": "Token has been expired or revoked.",
+                        },
+                        400,
+                    )
                 access = self.g._access_token(refresh)
                 scopes = self.g.refresh_tokens[refresh]["scopes"]
-                return self._json({"access_token": access, "expires_in": self.g.access_token_lifetime,
-                                   "scope": " ".join(sorted(scopes)), "token_type": "Bearer"})
+                return self._json(
+                    {
+                        "access_token": access,
+                        "expires_in": self.g.access_token_lifetime,
+                        "scope": " ".join(sorted(scopes)),
+                        "token_type": "Bearer",
+                    }
+                )
         return self._json({"error": "unsupported_grant_type"}, 400)
 
     def revoke(self) -> None:
@@ -396,7 +466,9 @@ class _Handler(BaseHTTPRequestHandler):
             elif token in self.g.access_tokens:
                 del self.g.access_tokens[token]
             else:
-                return self._json({"error": "invalid_token", "error_description": "Token expired or revoked"}, 400)
+                return self._json(
+                    {"error": "invalid_token", "error_description": "Token expired or revoked"}, 400
+                )
             self.g.revoked.append(token)
         self._json({})
 
@@ -414,7 +486,9 @@ class _Handler(BaseHTTPRequestHandler):
                 injected = (500, "Internal error encountered.")
         if injected:
             status, message = injected
-            name = {429: "RESOURCE_EXHAUSTED", 400: "INVALID_ARGUMENT", 503: "UNAVAILABLE"}.get(status, "INTERNAL")
+            name = {429: "RESOURCE_EXHAUSTED", 400: "INVALID_ARGUMENT", 503: "UNAVAILABLE"}.get(
+                status, "INTERNAL"
+            )
             raise ApiError(status, message, name)
         self._token = self._authenticate()
         routes = [
@@ -438,13 +512,19 @@ class _Handler(BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization", "")
         entry = self.g.access_tokens.get(auth[7:]) if auth.startswith("Bearer ") else None
         if entry is None or entry["expires"] < time.time():
-            raise ApiError(401, "Request had invalid authentication credentials. Expected OAuth 2 access token, "
-                                "login cookie or other valid authentication credential.", "UNAUTHENTICATED")
+            raise ApiError(
+                401,
+                "Request had invalid authentication credentials. Expected OAuth 2 access token, "
+                "login cookie or other valid authentication credential.",
+                "UNAUTHENTICATED",
+            )
         return entry
 
     def _need(self, *scopes: str) -> None:
         if not set(scopes) & self._token["scopes"]:
-            raise ApiError(403, "Request had insufficient authentication scopes.", "PERMISSION_DENIED")
+            raise ApiError(
+                403, "Request had insufficient authentication scopes.", "PERMISSION_DENIED"
+            )
 
     def _request_json(self) -> dict[str, Any]:
         try:
@@ -464,17 +544,29 @@ class _Handler(BaseHTTPRequestHandler):
         return album
 
     def _album_json(self, album: Album) -> dict[str, Any]:
-        data: dict[str, Any] = {"id": album.id, "title": album.title, "isWriteable": True,
-                                "productUrl": f"https://photos.google.com/lr/album/{album.id}"}
+        data: dict[str, Any] = {
+            "id": album.id,
+            "title": album.title,
+            "isWriteable": True,
+            "productUrl": f"https://photos.google.com/lr/album/{album.id}",
+        }
         if album.items:
             data["mediaItemsCount"] = str(len(album.items))
         return data
 
     def _media_json(self, media: Media) -> dict[str, Any]:
-        data: dict[str, Any] = {"id": media.id, "productUrl": f"https://photos.google.com/lr/photo/{media.id}",
-                                "baseUrl": f"https://lh3.googleusercontent.com/lr/{media.id}",
-                                "mimeType": media.mime, "filename": media.filename,
-                                "mediaMetadata": {"creationTime": "2024-01-01T00:00:00Z", "width": "4000", "height": "3000"}}
+        data: dict[str, Any] = {
+            "id": media.id,
+            "productUrl": f"https://photos.google.com/lr/photo/{media.id}",
+            "baseUrl": f"https://lh3.googleusercontent.com/lr/{media.id}",
+            "mimeType": media.mime,
+            "filename": media.filename,
+            "mediaMetadata": {
+                "creationTime": "2024-01-01T00:00:00Z",
+                "width": "4000",
+                "height": "3000",
+            },
+        }
         if media.description:
             data["description"] = media.description
         return data
@@ -495,11 +587,17 @@ class _Handler(BaseHTTPRequestHandler):
             if size < 0:
                 raise _bad("X-Goog-Upload-Raw-Size is required")
             sid = _new_id("sess")
+            spool = tempfile.TemporaryFile(dir=self.g.tmp.name)  # noqa: SIM115 (closed at finalize or stop)
             with self.g.lock:
-                self.g.sessions[sid] = Session(size, mime, tempfile.TemporaryFile(dir=self.g.tmp.name))
-            return self._text("", headers={
-                "X-Goog-Upload-URL": f"{self.g.url}/v1/uploads?upload_id={sid}&upload_protocol=resumable",
-                "X-Goog-Upload-Chunk-Granularity": str(GRANULARITY), "X-Goog-Upload-Status": "active"})
+                self.g.sessions[sid] = Session(size, mime, spool)
+            return self._text(
+                "",
+                headers={
+                    "X-Goog-Upload-URL": f"{self.g.url}/v1/uploads?upload_id={sid}&upload_protocol=resumable",
+                    "X-Goog-Upload-Chunk-Granularity": str(GRANULARITY),
+                    "X-Goog-Upload-Status": "active",
+                },
+            )
         if protocol != "raw":
             raise _bad(f"unsupported upload protocol {protocol}")
         digest = hashlib.sha1()
@@ -568,8 +666,13 @@ class _Handler(BaseHTTPRequestHandler):
             raise ApiError(404, "No such upload session.", "NOT_FOUND")
         if command == "query":
             self._body()
-            return self._text("", headers={"X-Goog-Upload-Status": "final" if session.final else "active",
-                                           "X-Goog-Upload-Size-Received": str(session.received)})
+            return self._text(
+                "",
+                headers={
+                    "X-Goog-Upload-Status": "final" if session.final else "active",
+                    "X-Goog-Upload-Size-Received": str(session.received),
+                },
+            )
         if command == "cancel":
             self._body()
             session.final = True
@@ -580,7 +683,9 @@ class _Handler(BaseHTTPRequestHandler):
             raise _bad("The upload session is already finalized.")
         offset = int(self.headers.get("X-Goog-Upload-Offset") or -1)
         if offset != session.received:
-            raise _bad(f"Invalid X-Goog-Upload-Offset {offset}: {session.received} bytes were received.")
+            raise _bad(
+                f"Invalid X-Goog-Upload-Offset {offset}: {session.received} bytes were received."
+            )
         session.file.seek(offset)
         for piece, broken in self._read_body():
             session.file.write(piece)
@@ -592,7 +697,9 @@ class _Handler(BaseHTTPRequestHandler):
         finalize = command == "upload,finalize"
         if not finalize:
             if session.received % GRANULARITY:
-                raise _bad("A chunk that is not the last must be a multiple of the chunk granularity.")
+                raise _bad(
+                    "A chunk that is not the last must be a multiple of the chunk granularity."
+                )
             return self._text("", headers={"X-Goog-Upload-Status": "active"})
         if session.received != session.raw_size:
             raise _bad(f"Finalized with {session.received} bytes of {session.raw_size}.")
@@ -621,7 +728,9 @@ class _Handler(BaseHTTPRequestHandler):
             if album is None or album.deleted:
                 raise _bad("Invalid album id.")
             if album.client_id != self._token["client_id"]:
-                raise ApiError(403, "No permission to add media items to this album.", "PERMISSION_DENIED")
+                raise ApiError(
+                    403, "No permission to add media items to this album.", "PERMISSION_DENIED"
+                )
         results = []
         with self.g.lock:
             for item in items:
@@ -630,27 +739,58 @@ class _Handler(BaseHTTPRequestHandler):
                 upload = self.g.uploads.get(token)
                 description = item.get("description") or ""
                 if len(description) >= 1000:
-                    results.append({"uploadToken": token, "status": {"code": 3, "message": "Description too long."}})
+                    results.append(
+                        {
+                            "uploadToken": token,
+                            "status": {"code": 3, "message": "Description too long."},
+                        }
+                    )
                     continue
                 if upload is None or upload.used:
-                    results.append({"uploadToken": token, "status": {
-                        "code": 3, "message": "Failed: There was an error while trying to create this media item."}})
+                    results.append(
+                        {
+                            "uploadToken": token,
+                            "status": {
+                                "code": 3,
+                                "message": "Failed: There was an error while trying to create this media item.",
+                            },
+                        }
+                    )
                     continue
                 if album is not None and len(album.items) >= self.g.album_limit:
-                    results.append({"uploadToken": token, "status": {"code": 3, "message": "The album is full."}})
+                    results.append(
+                        {
+                            "uploadToken": token,
+                            "status": {"code": 3, "message": "The album is full."},
+                        }
+                    )
                     continue
                 upload.used = True
                 existing = self.g.by_sha1.get(upload.sha1)
                 if existing:  # identical bytes: Google keeps one copy
                     media = self.g.media[existing]
                 else:
-                    media = Media(_new_id("mi"), upload.sha1, upload.size, upload.mime,
-                                  (simple.get("fileName") or "upload")[:255], description, True, self._token["client_id"])
+                    media = Media(
+                        _new_id("mi"),
+                        upload.sha1,
+                        upload.size,
+                        upload.mime,
+                        (simple.get("fileName") or "upload")[:255],
+                        description,
+                        True,
+                        self._token["client_id"],
+                    )
                     self.g.media[media.id] = media
                     self.g.by_sha1[upload.sha1] = media.id
                 if album is not None and media.id not in album.items:
                     album.items.append(media.id)
-                results.append({"uploadToken": token, "status": {"message": "Success"}, "mediaItem": self._media_json(media)})
+                results.append(
+                    {
+                        "uploadToken": token,
+                        "status": {"message": "Success"},
+                        "mediaItem": self._media_json(media),
+                    }
+                )
         self._json({"newMediaItemResults": results})
 
     def search(self) -> None:
@@ -664,7 +804,11 @@ class _Handler(BaseHTTPRequestHandler):
             raise _bad("pageSize must be at most 100.")
         start = int(body.get("pageToken") or 0)
         # only app-created items are visible to the app since March 2025
-        visible = [m for m in album.items if self.g.media[m].app_created and self.g.media[m].client_id == self._token["client_id"]]
+        visible = [
+            m
+            for m in album.items
+            if self.g.media[m].app_created and self.g.media[m].client_id == self._token["client_id"]
+        ]
         page = visible[start : start + size]
         data: dict[str, Any] = {"mediaItems": [self._media_json(self.g.media[m]) for m in page]}
         if start + size < len(visible):
@@ -686,7 +830,11 @@ class _Handler(BaseHTTPRequestHandler):
     def list_albums(self) -> None:
         self._need(READ_APP)
         self._body()
-        mine = [a for a in self.g.albums.values() if not a.deleted and a.client_id == self._token["client_id"]]
+        mine = [
+            a
+            for a in self.g.albums.values()
+            if not a.deleted and a.client_id == self._token["client_id"]
+        ]
         self._json({"albums": [self._album_json(a) for a in mine]} if mine else {})
 
     def get_album(self) -> None:
@@ -707,9 +855,16 @@ class _Handler(BaseHTTPRequestHandler):
         with self.g.lock:
             for media_id in ids:
                 media = self.g.media.get(media_id)
-                if media is None or not media.app_created or media.client_id != self._token["client_id"]:
+                if (
+                    media is None
+                    or not media.app_created
+                    or media.client_id != self._token["client_id"]
+                ):
                     raise _bad("Request contains an invalid media item id.")
-            if len(album.items) + len([m for m in ids if m not in album.items]) > self.g.album_limit:
+            if (
+                len(album.items) + len([m for m in ids if m not in album.items])
+                > self.g.album_limit
+            ):
                 raise _bad("The album would exceed its maximum number of media items.")
             for media_id in ids:
                 if media_id not in album.items:
@@ -733,7 +888,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--client-secrets", type=Path, help="write a Desktop-app client JSON naming this stand-in")
+    parser.add_argument(
+        "--client-secrets", type=Path, help="write a Desktop-app client JSON naming this stand-in"
+    )
     args = parser.parse_args()
     server = GoogleStandIn(args.host, args.port)
     if args.client_secrets:

@@ -251,7 +251,9 @@ class ImmichStandIn:
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request
         self.version_override: dict[str, Any] | None = None  # answer as another version
         self.cursor_paging = False  # v3.2: /search/metadata also answers nextCursor
-        self.ranges: list[tuple[str, str]] = []  # (asset id, Range header) of every original request
+        self.ranges: list[
+            tuple[str, str]
+        ] = []  # (asset id, Range header) of every original request
         self._lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"standin": self})
         self.httpd = ThreadingHTTPServer((host, port), handler)

@@ -23,12 +23,41 @@ Google and deletes it here; --new-client accepts a different OAuth client than t
 
 def auth(
     ctx: typer.Context,
-    no_browser: Annotated[bool, typer.Option("--no-browser", help="Print the URL instead of opening a browser; accept the redirect URL pasted on stdin.")] = False,
-    port: Annotated[int, typer.Option("--port", min=0, max=65535, metavar="N", help="Listen on this port (for an SSH tunnel); default: a random one.")] = 0,
-    status: Annotated[bool, typer.Option("--status", help="Say whether a login is stored and still refreshes.")] = False,
-    logout: Annotated[bool, typer.Option("--logout", help="Revoke the login at Google and delete it here.")] = False,
-    new_client: Annotated[bool, typer.Option("--new-client", help="Accept a different OAuth client than the state was built with.")] = False,
-    timeout: Annotated[int, typer.Option("--timeout", min=10, metavar="SECONDS", help="How long to wait for the login.")] = 300,
+    no_browser: Annotated[
+        bool,
+        typer.Option(
+            "--no-browser",
+            help="Print the URL instead of opening a browser; accept the redirect URL pasted on stdin.",
+        ),
+    ] = False,
+    port: Annotated[
+        int,
+        typer.Option(
+            "--port",
+            min=0,
+            max=65535,
+            metavar="N",
+            help="Listen on this port (for an SSH tunnel); default: a random one.",
+        ),
+    ] = 0,
+    status: Annotated[
+        bool, typer.Option("--status", help="Say whether a login is stored and still refreshes.")
+    ] = False,
+    logout: Annotated[
+        bool, typer.Option("--logout", help="Revoke the login at Google and delete it here.")
+    ] = False,
+    new_client: Annotated[
+        bool,
+        typer.Option(
+            "--new-client", help="Accept a different OAuth client than the state was built with."
+        ),
+    ] = False,
+    timeout: Annotated[
+        int,
+        typer.Option(
+            "--timeout", min=10, metavar="SECONDS", help="How long to wait for the login."
+        ),
+    ] = 300,
     config: ConfigOption = None,
     debug: DebugOption = False,
 ) -> None:
@@ -47,7 +76,9 @@ def auth(
         if result.refresh_works:
             say("Login refreshes: yes")
             return
-        raise AuthError(result.problem or "the stored Google login does not refresh; run `immich-gphotos auth`")
+        raise AuthError(
+            result.problem or "the stored Google login does not refresh; run `immich-gphotos auth`"
+        )
 
     if logout:
         outcome = account.logout(settings, store)
@@ -56,10 +87,14 @@ def auth(
         elif outcome:
             say("Logged out: the login was revoked at Google and deleted here.")
         else:
-            warn("Deleted here, but Google did not confirm the revocation; remove immich-gphotos at https://myaccount.google.com/permissions.")
+            warn(
+                "Deleted here, but Google did not confirm the revocation; remove immich-gphotos at https://myaccount.google.com/permissions."
+            )
         return
 
-    _login(settings, store, no_browser=no_browser, port=port, new_client=new_client, timeout=timeout)
+    _login(
+        settings, store, no_browser=no_browser, port=port, new_client=new_client, timeout=timeout
+    )
     say("Next: `immich-gphotos albums add NAME`, then `immich-gphotos sync`.")
 
 
@@ -78,12 +113,20 @@ def _login(settings, store, *, no_browser: bool, port: int, new_client: bool, ti
             login.start()
             say(f"Listening on 127.0.0.1:{login.port} for Google's answer.")
             if port:
-                say(f"From another machine, tunnel first: ssh -L {login.port}:127.0.0.1:{login.port} THIS-HOST")
+                say(
+                    f"From another machine, tunnel first: ssh -L {login.port}:127.0.0.1:{login.port} THIS-HOST"
+                )
             opened = False if no_browser else _open_browser(login.url)
-            say("Open this URL in a browser to log in:" if not opened else "A browser was opened; if it was not, open this URL:")
+            say(
+                "Open this URL in a browser to log in:"
+                if not opened
+                else "A browser was opened; if it was not, open this URL:"
+            )
             print(login.url, flush=True)  # whole, on one line, never wrapped
             if no_browser:
-                say(f"Then either let the browser reach 127.0.0.1:{login.port}, or paste here the address it was sent to (starting http://127.0.0.1:{login.port}/):")
+                say(
+                    f"Then either let the browser reach 127.0.0.1:{login.port}, or paste here the address it was sent to (starting http://127.0.0.1:{login.port}/):"
+                )
                 login.read_pasted()
             result = login.wait(timeout)
         finally:
@@ -91,14 +134,20 @@ def _login(settings, store, *, no_browser: bool, port: int, new_client: bool, ti
         account.save_login(store, state, result, switching)
     finally:
         state.close()
-    say(f"Logged in to Google with OAuth client {result.client_id}; the login is kept in {store.describe()}.")
+    say(
+        f"Logged in to Google with OAuth client {result.client_id}; the login is kept in {store.describe()}."
+    )
     if switching:
         say("The OAuth client changed: the Google albums will be created again by the next sync.")
 
 
 def _open_browser(url: str) -> bool:
     """Open a graphical browser where there is one; never a text browser in this terminal."""
-    graphical = sys.platform in ("darwin", "win32") or os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    graphical = (
+        sys.platform in ("darwin", "win32")
+        or os.environ.get("DISPLAY")
+        or os.environ.get("WAYLAND_DISPLAY")
+    )
     if not graphical and not os.environ.get("BROWSER"):
         return False
     import webbrowser

@@ -74,7 +74,13 @@ def login_status(settings: Settings, store: SecretStore) -> LoginStatus:
     token = store.get(GOOGLE_REFRESH_TOKEN)
     stored_client = store.get(GOOGLE_CLIENT_ID)
     if not token:
-        return LoginStatus(False, False, client.client_id, stored_client, "no Google login is stored; run `immich-gphotos auth`")
+        return LoginStatus(
+            False,
+            False,
+            client.client_id,
+            stored_client,
+            "no Google login is stored; run `immich-gphotos auth`",
+        )
     if stored_client and stored_client != client.client_id:
         problem = f"the stored login belongs to client {stored_client}, not the configured {client.client_id}; run `immich-gphotos auth`"
         return LoginStatus(True, False, client.client_id, stored_client, problem)

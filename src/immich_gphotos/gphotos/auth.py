@@ -34,9 +34,12 @@ class TokenSource:
     def token(self, stale: str | None = None) -> str:
         """A token valid for at least a minute; ``stale`` names one the server just refused."""
         with self._lock:
-            expiring = self._expiry is not None and self._clock() > self._expiry - EARLY_REFRESH_SECONDS
+            expiring = (
+                self._expiry is not None and self._clock() > self._expiry - EARLY_REFRESH_SECONDS
+            )
             if self._token is None or expiring or (stale is not None and stale == self._token):
-                self._token, self._expiry = self._refresh(self._client, self._refresh_token)
+                self._token, lifetime = self._refresh(self._client, self._refresh_token)
+                self._expiry = None if lifetime is None else self._clock() + lifetime
                 self.refreshes += 1
             return self._token
 

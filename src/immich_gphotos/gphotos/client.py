@@ -28,7 +28,12 @@ from immich_gphotos.gphotos.models import (
     NewItem,
     ReferenceRefused,
 )
-from immich_gphotos.transport import RetryPolicy, describe_transport_error, make_client, retry_after_seconds
+from immich_gphotos.transport import (
+    RetryPolicy,
+    describe_transport_error,
+    make_client,
+    retry_after_seconds,
+)
 
 MAX_BATCH = 50
 RAW_UPLOAD_LIMIT = 32 * 1024 * 1024  # above this, the resumable protocol (videos, big RAWs)
@@ -75,7 +80,9 @@ class GooglePhotosClient:
 
     # --- the request pipeline -----------------------------------------------------------------
 
-    def _send(self, method: str, url: str, *, replayable: bool = True, **kwargs: Any) -> httpx.Response:
+    def _send(
+        self, method: str, url: str, *, replayable: bool = True, **kwargs: Any
+    ) -> httpx.Response:
         """One call with retries; ``replayable=False`` (a streamed body) makes exactly one attempt."""
         attempt = 0
         while True:
@@ -98,7 +105,9 @@ class GooglePhotosClient:
                 response.status_code == 429 and not isinstance(error, QuotaReached)
             )
             if retryable and not last:
-                self._retry.sleep(self._retry.delay(attempt, response.status_code, retry_after_seconds(response)))
+                self._retry.sleep(
+                    self._retry.delay(attempt, response.status_code, retry_after_seconds(response))
+                )
                 continue
             raise error
 
@@ -116,14 +125,18 @@ class GooglePhotosClient:
                 "The Google account's storage is full; free space (or buy more) in Google One, then run sync again."
             )
         if status == 401:
-            return GoogleUnauthorized(f"Google rejected the login ({message}); run `immich-gphotos auth`.")
+            return GoogleUnauthorized(
+                f"Google rejected the login ({message}); run `immich-gphotos auth`."
+            )
         if status == 403 and "scope" in lowered:
             return AuthError(
                 "The Google login lacks a permission this tool needs (insufficient scopes); run "
                 "`immich-gphotos auth` and allow all the requested access."
             )
         return GoogleApiError(
-            f"Google answered {status} {reason or ''}: {message}".replace("  ", " "), status=status, reason=reason
+            f"Google answered {status} {reason or ''}: {message}".replace("  ", " "),
+            status=status,
+            reason=reason,
         )
 
     def _json(self, method: str, url: str, **kwargs: Any) -> Any:
@@ -131,12 +144,16 @@ class GooglePhotosClient:
         try:
             return response.json() if response.content else {}
         except ValueError:
-            raise RemoteError(f"Google answered {method} {url} with something that is not JSON.") from None
+            raise RemoteError(
+                f"Google answered {method} {url} with something that is not JSON."
+            ) from None
 
     # --- albums -------------------------------------------------------------------------------
 
     def create_album(self, title: str) -> GoogleAlbum:
-        return GoogleAlbum.from_api(self._json("POST", "/v1/albums", json={"album": {"title": title[:500]}}))
+        return GoogleAlbum.from_api(
+            self._json("POST", "/v1/albums", json={"album": {"title": title[:500]}})
+        )
 
     def get_album(self, album_id: str) -> GoogleAlbum:
         """The album, or AlbumGone when the user deleted it (or it is not one we created)."""
@@ -151,7 +168,11 @@ class GooglePhotosClient:
         """Add app-created items by reference; all or nothing, as Google does it."""
         _check_batch(media_item_ids)
         try:
-            self._json("POST", f"/v1/albums/{album_id}:batchAddMediaItems", json={"mediaItemIds": media_item_ids})
+            self._json(
+                "POST",
+                f"/v1/albums/{album_id}:batchAddMediaItems",
+                json={"mediaItemIds": media_item_ids},
+            )
         except GoogleApiError as exc:
             if exc.status == 400 and "media item" in str(exc).lower():
                 raise ReferenceRefused(str(exc), status=400, reason=exc.reason) from None
@@ -161,7 +182,11 @@ class GooglePhotosClient:
 
     def batch_remove(self, album_id: str, media_item_ids: list[str]) -> None:
         _check_batch(media_item_ids)
-        self._json("POST", f"/v1/albums/{album_id}:batchRemoveMediaItems", json={"mediaItemIds": media_item_ids})
+        self._json(
+            "POST",
+            f"/v1/albums/{album_id}:batchRemoveMediaItems",
+            json={"mediaItemIds": media_item_ids},
+        )
 
     def album_items(self, album_id: str, page_size: int = 100) -> Iterator[MediaItem]:
         """Every item of an album (paged); only for repair, never in steady state."""
@@ -205,13 +230,25 @@ class GooglePhotosClient:
 
     # --- uploading bytes ----------------------------------------------------------------------
 
-    def upload(self, open_stream: OpenStream, size: int | None, mime: str | None, on_bytes: Callable[[int], None] | None = None) -> str:
+    def upload(
+        self,
+        open_stream: OpenStream,
+        size: int | None,
+        mime: str | None,
+        on_bytes: Callable[[int], None] | None = None,
+    ) -> str:
         """Upload the bytes and return Google's upload token (valid for a day)."""
         if size is not None and size > RAW_UPLOAD_LIMIT:
             return self._upload_resumable(open_stream, size, mime, on_bytes)
         return self._upload_raw(open_stream, size, mime, on_bytes)
 
-    def _upload_raw(self, open_stream: OpenStream, size: int | None, mime: str | None, on_bytes: Callable[[int], None] | None) -> str:
+    def _upload_raw(
+        self,
+        open_stream: OpenStream,
+        size: int | None,
+        mime: str | None,
+        on_bytes: Callable[[int], None] | None,
+    ) -> str:
         headers = {
             "Content-Type": "application/octet-stream",
             "X-Goog-Upload-Content-Type": mime or "application/octet-stream",
@@ -221,12 +258,25 @@ class GooglePhotosClient:
             headers["Content-Length"] = str(size)
         return self._with_reopen(lambda: self._raw_once(open_stream, headers, on_bytes))
 
-    def _raw_once(self, open_stream: OpenStream, headers: dict[str, str], on_bytes: Callable[[int], None] | None) -> str:
+    def _raw_once(
+        self,
+        open_stream: OpenStream,
+        headers: dict[str, str],
+        on_bytes: Callable[[int], None] | None,
+    ) -> str:
         with open_stream(0) as stream:
-            response = self._send("POST", "/v1/uploads", replayable=False, content=_counting(stream, on_bytes), headers=headers)
+            response = self._send(
+                "POST",
+                "/v1/uploads",
+                replayable=False,
+                content=_counting(stream, on_bytes),
+                headers=headers,
+            )
         return response.text.strip()
 
-    def _with_reopen(self, once: Callable[[], str], resume: Callable[[], None] | None = None) -> str:
+    def _with_reopen(
+        self, once: Callable[[], str], resume: Callable[[], None] | None = None
+    ) -> str:
         """Retry a streamed upload: each try reopens the source (where ``resume`` says to)."""
         attempt = 0
         while True:
@@ -236,11 +286,19 @@ class GooglePhotosClient:
             except (Unreachable, RemoteError, AuthError) as exc:
                 if not _transient(exc) or attempt >= self._retry.attempts:
                     raise
-                self._retry.sleep(self._retry.delay(attempt, status=getattr(exc, "status", None) or 500))
+                self._retry.sleep(
+                    self._retry.delay(attempt, status=getattr(exc, "status", None) or 500)
+                )
                 if resume:
                     resume()
 
-    def _upload_resumable(self, open_stream: OpenStream, size: int, mime: str | None, on_bytes: Callable[[int], None] | None) -> str:
+    def _upload_resumable(
+        self,
+        open_stream: OpenStream,
+        size: int,
+        mime: str | None,
+        on_bytes: Callable[[int], None] | None,
+    ) -> str:
         start = self._send(
             "POST",
             "/v1/uploads",
@@ -255,7 +313,9 @@ class GooglePhotosClient:
         )
         session = start.headers.get("x-goog-upload-url")
         if not session:
-            raise RemoteError("Google started a resumable upload but gave no upload URL; try again later.")
+            raise RemoteError(
+                "Google started a resumable upload but gave no upload URL; try again later."
+            )
         granularity = int(start.headers.get("x-goog-upload-chunk-granularity") or 262144)
         chunk = max(granularity, RESUMABLE_CHUNK // granularity * granularity)
         position = {"offset": 0}
@@ -290,9 +350,16 @@ class GooglePhotosClient:
 
     def _received(self, session: str) -> int:
         """Ask Google how much of the upload it holds; the next bytes start there."""
-        response = self._send("POST", session, content=b"", headers={"Content-Length": "0", "X-Goog-Upload-Command": "query"})
+        response = self._send(
+            "POST",
+            session,
+            content=b"",
+            headers={"Content-Length": "0", "X-Goog-Upload-Command": "query"},
+        )
         if response.headers.get("x-goog-upload-status") == "final":
-            raise RemoteError("The resumable upload was already finalised without a token; it will be retried next run.")
+            raise RemoteError(
+                "The resumable upload was already finalised without a token; it will be retried next run."
+            )
         return int(response.headers.get("x-goog-upload-size-received") or 0)
 
 
@@ -322,7 +389,9 @@ class _ByteCursor:
             if not self._left:
                 self._left = next(self._chunks, b"")
                 if not self._left:
-                    raise RemoteError("The Immich download ended before the expected size; it will be retried.")
+                    raise RemoteError(
+                        "The Immich download ended before the expected size; it will be retried."
+                    )
             piece, self._left = self._left[:n], self._left[n:]
             n -= len(piece)
             yield piece
@@ -336,7 +405,12 @@ def _counting(chunks: Iterable[bytes], on_bytes: Callable[[int], None] | None) -
 
 
 def _new_media_item(item: NewItem) -> dict[str, Any]:
-    entry: dict[str, Any] = {"simpleMediaItem": {"uploadToken": item.upload_token, "fileName": item.file_name[:MAX_FILE_NAME]}}
+    entry: dict[str, Any] = {
+        "simpleMediaItem": {
+            "uploadToken": item.upload_token,
+            "fileName": item.file_name[:MAX_FILE_NAME],
+        }
+    }
     if item.description:
         entry["description"] = item.description[:MAX_DESCRIPTION]
     return entry

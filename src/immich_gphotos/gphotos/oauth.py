@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import hmac
-import os
 import html
+import os
 import sys
 import threading
 from collections.abc import Callable
@@ -79,10 +79,20 @@ def _handler(answer: _Answer) -> type[BaseHTTPRequestHandler]:
             host, port = self.server.server_address[:2]
             answer.offer(f"http://{host}:{port}{self.path}", "browser")
             if "error" in query:
-                title, text = "Login not completed", "Google did not grant access. Return to the terminal."
+                title, text = (
+                    "Login not completed",
+                    "Google did not grant access. Return to the terminal.",
+                )
             else:
-                title, text = "Logged in", "immich-gphotos has your Google login. You can close this tab."
-            body = SUCCESS_PAGE.replace("{title}", html.escape(title)).replace("{text}", html.escape(text)).encode()
+                title, text = (
+                    "Logged in",
+                    "immich-gphotos has your Google login. You can close this tab.",
+                )
+            body = (
+                SUCCESS_PAGE.replace("{title}", html.escape(title))
+                .replace("{text}", html.escape(text))
+                .encode()
+            )
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
@@ -164,12 +174,16 @@ class LoopbackLogin:
                     "Access was denied on Google's consent screen; run `immich-gphotos auth` again "
                     "and allow all the requested access."
                 )
-            raise AuthError(f"Google refused the login ({query['error']}); run `immich-gphotos auth` again.")
+            raise AuthError(
+                f"Google refused the login ({query['error']}); run `immich-gphotos auth` again."
+            )
         code = query.get("code")
         if not code:
             raise AuthError("The login answer holds no code; run `immich-gphotos auth` again.")
         token = self._fetch_token(code)
-        scope = token.get("scope", list(SCOPES))  # oauthlib hands back a list; Google sends a string
+        scope = token.get(
+            "scope", list(SCOPES)
+        )  # oauthlib hands back a list; Google sends a string
         granted = tuple(scope.split() if isinstance(scope, str) else scope)
         missing = [s for s in SCOPES if s not in granted]
         if missing:
@@ -212,7 +226,7 @@ class LoopbackLogin:
 
 
 def refresh_access_token(client: ClientSecrets, refresh_token: str) -> tuple[str, float | None]:
-    """A fresh access token and its expiry (epoch seconds), through google-auth."""
+    """A fresh access token and the seconds it stays valid, through google-auth."""
     import google.auth.exceptions
     from google.auth.transport.requests import Request
     from google.oauth2.credentials import Credentials
@@ -237,15 +251,17 @@ def refresh_access_token(client: ClientSecrets, refresh_token: str) -> tuple[str
         raise Unreachable(
             f"Cannot reach Google's token endpoint {client.token_uri} ({_first_line(exc)}); check the network."
         ) from None
-    expiry = credentials.expiry
+    expiry = credentials.expiry  # naive UTC, as google-auth keeps it
     if expiry is None:
         return str(credentials.token), None
-    from datetime import UTC
+    from datetime import UTC, datetime
 
-    return str(credentials.token), expiry.replace(tzinfo=UTC).timestamp()
+    return str(credentials.token), (expiry.replace(tzinfo=UTC) - datetime.now(UTC)).total_seconds()
 
 
-def revoke(client: ClientSecrets, refresh_token: str, post: Callable[..., Any] | None = None) -> bool:
+def revoke(
+    client: ClientSecrets, refresh_token: str, post: Callable[..., Any] | None = None
+) -> bool:
     """Revoke the token at the client's revoke endpoint; True when Google no longer honours it."""
     import httpx
 
@@ -258,9 +274,13 @@ def revoke(client: ClientSecrets, refresh_token: str, post: Callable[..., Any] |
             timeout=30,
         )
     except httpx.TransportError as exc:
-        raise Unreachable(f"Cannot reach Google's revoke endpoint {uri} ({exc.__class__.__name__}).") from None
+        raise Unreachable(
+            f"Cannot reach Google's revoke endpoint {uri} ({exc.__class__.__name__})."
+        ) from None
     # 400 invalid_token: already revoked or expired, which is what we wanted
-    return response.status_code == 200 or (response.status_code == 400 and "invalid_token" in response.text)
+    return response.status_code == 200 or (
+        response.status_code == 400 and "invalid_token" in response.text
+    )
 
 
 def _first_line(exc: BaseException) -> str:

@@ -1,0 +1,324 @@
+"""The Photos Library client against the stand-in Google: uploads, batches, quota, errors."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import tracemalloc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from immich_gphotos.budget import RequestBudget
+from immich_gphotos.errors import AuthError, QuotaReached, StorageFull
+from immich_gphotos.gphotos.auth import TokenSource
+from immich_gphotos.gphotos.client import GooglePhotosClient
+from immich_gphotos.gphotos.client_secrets import load_client_secrets
+from immich_gphotos.gphotos.models import AlbumGone, NewItem, ReferenceRefused
+from immich_gphotos.immich.client import ImmichClient
+from immich_gphotos.state.store import StateStore
+from immich_gphotos.transport import RetryPolicy
+from tests.helpers import GOOD_KEY, large_asset, scenario_library
+from tests.standins.content import Content
+from tests.standins.google import (
+    APPEND,
+    DAILY_QUOTA_MESSAGE,
+    MINUTE_QUOTA_MESSAGE,
+    STORAGE_FULL_MESSAGE,
+    GoogleStandIn,
+)
+from tests.standins.immich import ImmichStandIn
+
+
+class Slept(list):
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+@pytest.fixture
+def slept() -> Slept:
+    return Slept()
+
+
+@pytest.fixture
+def api(google: GoogleStandIn, slept: Slept, tmp_path: Path):
+    """A client logged in as a finished `auth` would leave it, counting into a real state DB."""
+    client = load_client_secrets(google.secrets_path)
+    refresh, _ = google.issue_tokens()
+    state = StateStore.open(tmp_path / "state")
+    budget = RequestBudget(9500, state.requests_on, state.add_requests)
+    policy = RetryPolicy(
+        attempts=5, base=1.0, cap=64.0, min_after_5xx=1.0, min_after_429=30.0, sleep=slept
+    )
+    with GooglePhotosClient(
+        google.url, TokenSource(client, refresh), budget, retry=policy
+    ) as photos:
+        photos.state = state  # type: ignore[attr-defined]
+        yield photos
+    state.close()
+
+
+def _bytes(data: bytes):
+    @contextmanager
+    def open_stream(offset: int) -> Iterator[list[bytes]]:
+        yield [data[offset:]]
+
+    return open_stream
+
+
+def _sha1(data: bytes) -> str:
+    return base64.b64encode(hashlib.sha1(data).digest()).decode()
+
+
+def test_upload_and_batch_create_into_an_album(api, google) -> None:
+    album = api.create_album("Summer 2024")
+    files = [(f"IMG_{i}.jpg", f"photo {i}".encode() * 100) for i in range(3)]
+    items = [
+        NewItem(api.upload(_bytes(data), len(data), "image/jpeg"), name, f"caption {i}")
+        for i, (name, data) in enumerate(files)
+    ]
+    results = api.batch_create(album.id, items)
+    assert [r.ok for r in results] == [True, True, True]
+    placed = google.album_files(album.id)
+    assert [m.filename for m in placed] == ["IMG_0.jpg", "IMG_1.jpg", "IMG_2.jpg"]
+    assert [m.sha1 for m in placed] == [_sha1(d) for _, d in files]
+    assert placed[1].description == "caption 1"
+    assert [m.id for m in placed] == [r.media_item_id for r in results]
+
+
+def test_results_map_back_to_each_item(api, google) -> None:
+    album = api.create_album("Mixed")
+    good = api.upload(_bytes(b"good bytes"), 10, "image/jpeg")
+    results = api.batch_create(
+        album.id, [NewItem("upl-never-issued", "A.jpg"), NewItem(good, "B.jpg")]
+    )
+    assert results[0].ok is False and results[0].code == 3
+    assert results[1].ok is True
+    again = api.batch_create(album.id, [NewItem(good, "B.jpg")])  # upload tokens are single-use
+    assert again[0].ok is False
+
+
+def test_batches_are_at_most_50(api) -> None:
+    album = api.create_album("Big")
+    with pytest.raises(ValueError):
+        api.batch_create(album.id, [NewItem(f"t{i}", "x.jpg") for i in range(51)])
+    with pytest.raises(ValueError):
+        api.batch_add(album.id, [f"m{i}" for i in range(51)])
+
+
+def test_identical_bytes_are_one_item_and_add_by_reference(api, google) -> None:
+    first, second = api.create_album("One"), api.create_album("Two")
+    data = b"the same picture"
+    [made] = api.batch_create(
+        first.id, [NewItem(api.upload(_bytes(data), len(data), "image/jpeg"), "P.jpg")]
+    )
+    api.batch_add(second.id, [made.media_item_id])
+    assert google.albums[second.id].items == [made.media_item_id]
+    [again] = api.batch_create(
+        second.id, [NewItem(api.upload(_bytes(data), len(data), "image/jpeg"), "P.jpg")]
+    )
+    assert again.media_item_id == made.media_item_id
+    assert len(google.media) == 1
+
+
+def test_preexisting_item_lands_by_batch_create_but_not_by_reference(api, google) -> None:
+    data = b"already in the user's library from the phone"
+    pre = google.add_preexisting(_sha1(data), len(data), "PHONE.jpg")
+    album, other = api.create_album("Trip"), api.create_album("Other")
+    [placed] = api.batch_create(
+        album.id, [NewItem(api.upload(_bytes(data), len(data), "image/jpeg"), "PHONE.jpg")]
+    )
+    assert placed.ok and placed.media_item_id == pre
+    with pytest.raises(ReferenceRefused):
+        api.batch_add(other.id, [pre])
+    [also] = api.batch_create(
+        other.id, [NewItem(api.upload(_bytes(data), len(data), "image/jpeg"), "PHONE.jpg")]
+    )
+    assert also.ok and google.albums[other.id].items == [pre]
+
+
+def test_deleted_album_is_album_gone(api, google) -> None:
+    album = api.create_album("Soon gone")
+    assert api.get_album(album.id).title == "Soon gone"
+    google.delete_album(album.id)
+    with pytest.raises(AlbumGone):
+        api.get_album(album.id)
+
+
+def test_album_items_pages_through_app_created_items(api, google) -> None:
+    album = api.create_album("Paged")
+    tokens = [
+        NewItem(api.upload(_bytes(f"n{i}".encode()), 1 + len(str(i)), "image/jpeg"), f"{i}.jpg")
+        for i in range(45)
+    ]
+    api.batch_create(album.id, tokens)
+    found = list(api.album_items(album.id, page_size=20))
+    assert [m.file_name for m in found] == [f"{i}.jpg" for i in range(45)]
+
+
+def test_remove_by_reference(api, google) -> None:
+    album = api.create_album("Trim")
+    results = api.batch_create(
+        album.id, [NewItem(api.upload(_bytes(b"abc"), 3, "image/jpeg"), "A.jpg")]
+    )
+    api.batch_remove(album.id, [results[0].media_item_id])
+    assert google.albums[album.id].items == []
+
+
+def test_quota_count_matches_the_stand_in(api, google) -> None:
+    album = api.create_album("Counted")
+    for i in range(3):
+        api.batch_create(
+            album.id, [NewItem(api.upload(_bytes(b"x" * (i + 1)), i + 1, "image/jpeg"), "x.jpg")]
+        )
+    api.get_album(album.id)
+    google.faults.fail_next = [(503, "backend error")]
+    api.get_album(album.id)  # one retry, which counts too
+    assert api.state.requests_on() == google.library_requests == 10
+
+
+def test_budget_stops_before_sending(google, tmp_path, slept) -> None:
+    client = load_client_secrets(google.secrets_path)
+    refresh, _ = google.issue_tokens()
+    state = StateStore.open(tmp_path / "s")
+    budget = RequestBudget(3, state.requests_on, state.add_requests)
+    policy = RetryPolicy(sleep=slept)
+    with GooglePhotosClient(
+        google.url, TokenSource(client, refresh), budget, retry=policy
+    ) as photos:
+        photos.create_album("a")
+        photos.create_album("b")
+        photos.create_album("c")
+        with pytest.raises(QuotaReached) as caught:
+            photos.create_album("d")
+    assert caught.value.exit_code == 6
+    assert google.library_requests == 3, "the refused request was never sent"
+    assert "daily_request_budget" in str(caught.value)
+
+
+def test_daily_quota_error_stops_without_retrying(api, google, slept) -> None:
+    google.faults.fail_next = [(429, DAILY_QUOTA_MESSAGE)]
+    with pytest.raises(QuotaReached) as caught:
+        api.create_album("x")
+    assert caught.value.exit_code == 6
+    assert slept == [] and google.library_requests == 1
+
+
+def test_per_minute_429_waits_at_least_30_seconds(api, google, slept) -> None:
+    google.faults.fail_next = [(429, MINUTE_QUOTA_MESSAGE), (429, MINUTE_QUOTA_MESSAGE)]
+    assert api.create_album("patient").title == "patient"
+    assert len(slept) == 2 and all(s >= 30 for s in slept)
+
+
+def test_5xx_is_retried_after_at_least_a_second(api, google, slept) -> None:
+    google.faults.fail_next = [(500, "Internal error"), (503, "Unavailable")]
+    assert api.create_album("persistent").title == "persistent"
+    assert len(slept) == 2 and all(s >= 1 for s in slept)
+
+
+def test_storage_full_is_exit_8(api, google) -> None:
+    google.faults.fail_next = [(400, STORAGE_FULL_MESSAGE)]
+    with pytest.raises(StorageFull) as caught:
+        api.upload(_bytes(b"abc"), 3, "image/jpeg")
+    assert caught.value.exit_code == 8
+
+
+def test_invalid_grant_explains_testing_status(google, tmp_path) -> None:
+    client = load_client_secrets(google.secrets_path)
+    refresh, _ = google.issue_tokens()
+    google.faults.invalid_grant = True
+    with (
+        GooglePhotosClient(google.url, TokenSource(client, refresh)) as photos,
+        pytest.raises(AuthError) as caught,
+    ):
+        photos.create_album("x")
+    assert caught.value.exit_code == 4
+    assert "immich-gphotos auth" in str(caught.value) and "7 days" in str(caught.value)
+
+
+def test_insufficient_scopes_names_auth(google, slept) -> None:
+    client = load_client_secrets(google.secrets_path)
+    refresh, _ = google.issue_tokens(scopes={APPEND})
+    with GooglePhotosClient(
+        google.url, TokenSource(client, refresh), retry=RetryPolicy(sleep=slept)
+    ) as photos:
+        album = photos.create_album("fine")
+        with pytest.raises(AuthError) as caught:
+            photos.get_album(album.id)
+    assert caught.value.exit_code == 4 and "immich-gphotos auth" in str(caught.value)
+
+
+def test_refreshes_once_on_a_401_and_before_expiry(google) -> None:
+    client = load_client_secrets(google.secrets_path)
+    refresh, _ = google.issue_tokens()
+    now = [1_000_000.0]
+    tokens = TokenSource(client, refresh, clock=lambda: now[0])
+    with GooglePhotosClient(google.url, tokens) as photos:
+        album = photos.create_album("x")
+        assert tokens.refreshes == 1
+        google.access_tokens.clear()  # Google forgets the access token early
+        photos.get_album(album.id)
+        assert tokens.refreshes == 2
+        now[0] += 3599 - 30  # within a minute of expiry: refreshed before sending
+        photos.get_album(album.id)
+        assert tokens.refreshes == 3
+
+
+def test_a_300_mb_resumable_upload_broken_twice_resumes_from_googles_offset(
+    google, tmp_path, slept
+) -> None:
+    scenario = scenario_library(big=False)
+    size = 300 * 1024 * 1024 + 12345
+    asset_id, content = large_asset(scenario.library, scenario.me, size, "BIG.mp4")
+    client = load_client_secrets(google.secrets_path)
+    refresh, _ = google.issue_tokens()
+    google.faults.upload_breaks = 2
+    with (
+        ImmichStandIn(scenario.library, version=3) as immich_server,
+        ImmichClient(immich_server.url, GOOD_KEY) as immich,
+        GooglePhotosClient(
+            google.url, TokenSource(client, refresh), retry=RetryPolicy(sleep=slept)
+        ) as photos,
+    ):
+
+        @contextmanager
+        def open_stream(offset: int):
+            with immich.open_original(asset_id, offset) as stream:
+                yield stream.iter_bytes()
+
+        tracemalloc.start()
+        try:
+            token = photos.upload(open_stream, size, "video/mp4")
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        album = photos.create_album("Videos")
+        [result] = photos.batch_create(album.id, [NewItem(token, "BIG.mp4")])
+    assert result.ok
+    assert google.media[result.media_item_id].sha1 == content.sha1_base64
+    assert google.upload_bytes_received < size * 1.02, "resumed from Google's offset, not from zero"
+    offsets = [
+        int(r.split("=")[1].rstrip("-")) for a, r in immich_server.ranges if a == asset_id and r
+    ]
+    assert len(offsets) == 2 and all(0 < o < size for o in offsets), (
+        "Range requests to Immich at the offsets"
+    )
+    assert len(slept) == 2
+    assert peak < 64 * 1024 * 1024, f"peak {peak / 1e6:.0f} MB"
+
+
+def test_raw_upload_retries_after_a_break(api, google, slept) -> None:
+    content = Content("raw-break", 2_000_000)
+    google.faults.upload_breaks = 1
+
+    @contextmanager
+    def open_stream(offset: int):
+        yield content.iter_range(offset)
+
+    token = api.upload(open_stream, content.size, "image/jpeg")
+    album = api.create_album("r")
+    [result] = api.batch_create(album.id, [NewItem(token, "R.jpg")])
+    assert google.media[result.media_item_id].sha1 == content.sha1_base64
+    assert len(slept) == 1

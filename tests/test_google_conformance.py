@@ -1,0 +1,164 @@
+"""The Library API calls (our client's requests, the stand-in's answers) follow Google's discovery document."""
+
+from __future__ import annotations
+
+import json
+import re
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from jsonschema import Draft7Validator
+
+from immich_gphotos.gphotos.auth import TokenSource
+from immich_gphotos.gphotos.client import GooglePhotosClient
+from immich_gphotos.gphotos.client_secrets import load_client_secrets
+from immich_gphotos.gphotos.models import NewItem, ReferenceRefused
+from immich_gphotos.transport import RetryPolicy
+from tests.standins.google import GoogleStandIn
+
+DISCOVERY = (
+    Path(__file__).resolve().parents[2] / "shared" / "specs" / "photoslibrary.v1.discovery.json"
+)
+
+
+@cache
+def discovery() -> dict[str, Any]:
+    if not DISCOVERY.exists():
+        pytest.skip(
+            f"{DISCOVERY} is not here (the specs live in ../shared/specs beside the project)"
+        )
+    return json.loads(DISCOVERY.read_text())
+
+
+def _convert(node: Any) -> Any:
+    """Discovery schema → JSON Schema; objects are closed, so an unknown field is an error."""
+    if isinstance(node, list):
+        return [_convert(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        return {"$ref": f"#/definitions/{node['$ref']}"}
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in (
+            "description",
+            "id",
+            "readOnly",
+            "enumDescriptions",
+            "deprecated",
+            "format",
+            "annotations",
+        ):
+            continue
+        if key == "type" and value == "any":
+            continue
+        if key == "properties":
+            out[key] = {k: _convert(v) for k, v in value.items()}
+        elif key in ("items", "additionalProperties"):
+            out[key] = _convert(value)
+        else:
+            out[key] = value
+    if "properties" in node and "additionalProperties" not in node:
+        out["additionalProperties"] = False
+    return out
+
+
+def validator(schema_name: str) -> Draft7Validator:
+    defs = {name: _convert(s) for name, s in discovery()["schemas"].items()}
+    return Draft7Validator({"definitions": defs, "$ref": f"#/definitions/{schema_name}"})
+
+
+def methods() -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+
+    def walk(resources: dict[str, Any]) -> None:
+        for resource in resources.values():
+            found.extend(resource.get("methods", {}).values())
+            walk(resource.get("resources", {}))
+
+    walk(discovery()["resources"])
+    return found
+
+
+def method_for(verb: str, path: str) -> dict[str, Any]:
+    for method in methods():
+        pattern = re.sub(r"\{[^}]+\}", r"[^/:]+", method["flatPath"])
+        if method["httpMethod"] == verb and re.fullmatch(pattern, path.lstrip("/")):
+            return method
+    raise AssertionError(f"{verb} {path} is not a method of the Library API")
+
+
+def check(schema_name: str, instance: Any) -> None:
+    errors = list(validator(schema_name).iter_errors(instance))
+    assert not errors, f"{schema_name}: " + "; ".join(
+        f"{list(e.path)}: {e.message}" for e in errors[:5]
+    )
+
+
+def test_client_requests_and_stand_in_answers_follow_the_discovery_document(
+    google: GoogleStandIn,
+) -> None:
+    calls: list[tuple[httpx.Request, httpx.Response]] = []
+
+    def record(response: httpx.Response) -> None:
+        response.read()
+        calls.append((response.request, response))
+
+    client = load_client_secrets(google.secrets_path)
+    refresh, _ = google.issue_tokens()
+    with GooglePhotosClient(
+        google.url, TokenSource(client, refresh), retry=RetryPolicy(sleep=lambda s: None)
+    ) as photos:
+        photos._http.event_hooks["response"].append(record)
+
+        @contextmanager
+        def data(offset: int):
+            yield [b"picture bytes"[offset:]]
+
+        album = photos.create_album("Conformance")
+        token = photos.upload(data, 13, "image/jpeg")
+        [made] = photos.batch_create(album.id, [NewItem(token, "C.jpg", "a caption")])
+        photos.get_album(album.id)
+        other = photos.create_album("Other")
+        photos.batch_add(other.id, [made.media_item_id])
+        list(photos.album_items(album.id))
+        photos.batch_remove(other.id, [made.media_item_id])
+        with pytest.raises(ReferenceRefused):
+            photos.batch_add(other.id, ["no-such-item"])
+
+    checked = 0
+    for request, response in calls:
+        path = request.url.path
+        if path == "/v1/uploads":  # the byte upload is documented outside the discovery document
+            continue
+        method = method_for(request.method, path)
+        if request.content:
+            check(method["request"]["$ref"], json.loads(request.content))
+        if response.status_code == 200:
+            check(method["response"]["$ref"], response.json() if response.content else {})
+        else:
+            error = response.json()["error"]
+            assert isinstance(error["code"], int) and error["message"] and error["status"]
+        checked += 1
+    assert checked >= 8
+
+
+def test_the_checker_catches_a_wrong_field() -> None:
+    with pytest.raises(AssertionError):
+        check(
+            "BatchCreateMediaItemsRequest",
+            {"albumId": "a", "newMediaItems": [{"simpleMediaItem": {"token": "x"}}]},
+        )
+    with pytest.raises(AssertionError):
+        method_for("POST", "/v1/albums/x:share2")
+
+
+def test_scopes_we_request_are_in_the_discovery_document() -> None:
+    from immich_gphotos.gphotos.oauth import SCOPES
+
+    documented = set(discovery()["auth"]["oauth2"]["scopes"])
+    assert set(SCOPES) <= documented
