@@ -45,12 +45,11 @@ def test_unknown_command_is_a_usage_error() -> None:
     assert "No such command" in result.stderr
 
 
-def test_commands_not_built_yet_say_so(config_path: Path) -> None:
-    for command in ("sync", "auth"):
+def test_commands_need_a_config(config_path: Path) -> None:
+    for command in ("sync", "auth", "albums"):
         result = run_cli(command)
-        assert result.returncode == 2
-        assert "not built" in result.stderr
-        assert "Traceback" not in result.stderr
+        assert result.returncode == 3, (command, result.stderr)
+        assert "immich-gphotos init" in result.stderr
 
 
 def test_missing_config_names_init(config_path: Path) -> None:

@@ -25,6 +25,7 @@ EXPECTED_COLUMNS = {
         "client_id",
         "item_count",
         "created_at",
+        "verified_at",
     },
     "assets": {
         "immich_id",
@@ -36,6 +37,7 @@ EXPECTED_COLUMNS = {
         "status",
         "reason",
         "attempts",
+        "ref_refused",
         "updated_at",
     },
     "album_assets": {"album_id", "asset_id", "google_album_id", "added_at"},

@@ -42,7 +42,8 @@ class RequestBudget:
                 raise QuotaReached(
                     f"Stopped at the daily budget of {self.limit} Google requests ([google] "
                     "daily_request_budget); progress is saved and the next run after midnight "
-                    "Pacific time continues."
+                    "Pacific time continues.",
+                    kind="budget",
                 )
             self._add(1, day)
             self.sent += 1

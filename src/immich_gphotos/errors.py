@@ -63,6 +63,10 @@ class AlreadyRunning(AppError):
 class QuotaReached(AppError):
     exit_code = 6
 
+    def __init__(self, message: str, kind: str = "quota") -> None:
+        super().__init__(message)
+        self.kind = kind  # "budget": our daily_request_budget; "quota": Google's daily quota
+
 
 class Unreachable(AppError):
     exit_code = 7

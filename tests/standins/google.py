@@ -94,6 +94,7 @@ class Faults:
         default_factory=list
     )  # (status, message) for the next requests
     upload_breaks: int = 0  # drop the connection half-way through the next N upload bodies
+    upload_break_rate: float = 0.0  # ... or through this share of upload bodies
     invalid_grant: bool = False  # refresh tokens stop working (revoked, or 'Testing' expiry)
     daily_quota: int | None = None  # answer the daily-quota 429 past this many requests
     seed: int = 11
@@ -133,6 +134,7 @@ class GoogleStandIn:
         self.authorize_requests: list[dict[str, str]] = []
         self.token_requests: list[dict[str, str]] = []
         self.revoked: list[str] = []
+        self.batch_created = threading.Event()  # set after the first successful batchCreate
         self.tmp = tempfile.TemporaryDirectory(prefix="google-standin-")
         handler = type("Handler", (_Handler,), {"standin": self})
         self.httpd = ThreadingHTTPServer((host, port), handler)
@@ -620,9 +622,13 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         chunked = "chunked" in self.headers.get("Transfer-Encoding", "").lower()
         with self.g.lock:
-            breaking = self.g.faults.upload_breaks > 0 and (length > 1 or chunked)
-            if breaking:
-                self.g.faults.upload_breaks -= 1
+            faults = self.g.faults
+            breaking = (length > 1 or chunked) and (
+                faults.upload_breaks > 0
+                or (faults.upload_break_rate and faults.rng.random() < faults.upload_break_rate)
+            )
+            if breaking and faults.upload_breaks > 0:
+                faults.upload_breaks -= 1
         stop_at = length // 2 if breaking and length else (1 << 20 if breaking else None)
         got = 0
         for piece in self._raw_pieces(length, chunked):
@@ -792,6 +798,7 @@ class _Handler(BaseHTTPRequestHandler):
                     }
                 )
         self._json({"newMediaItemResults": results})
+        self.g.batch_created.set()
 
     def search(self) -> None:
         self._need(READ_APP)

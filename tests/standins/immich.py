@@ -251,9 +251,10 @@ class ImmichStandIn:
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request
         self.version_override: dict[str, Any] | None = None  # answer as another version
         self.cursor_paging = False  # v3.2: /search/metadata also answers nextCursor
-        self.ranges: list[
-            tuple[str, str]
-        ] = []  # (asset id, Range header) of every original request
+        # (asset id, Range header) of every original request
+        self.ranges: list[tuple[str, str]] = []
+        self.broken_assets: set[str] = set()  # originals that always answer 500
+        self.original_requested = threading.Event()  # set at the first original request
         self._lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"standin": self})
         self.httpd = ThreadingHTTPServer((host, port), handler)
@@ -675,6 +676,9 @@ class _Handler(BaseHTTPRequestHandler):
         total = asset.content.size
         with self.standin._lock:
             self.standin.ranges.append((asset.id, self.headers.get("Range", "")))
+        self.standin.original_requested.set()
+        if asset.id in self.standin.broken_assets:
+            raise HttpError(500, "Internal server error")
         start, end, status = 0, total, 200
         wanted = re.fullmatch(r"bytes=(\d+)-(\d*)", self.headers.get("Range", ""))
         if wanted:

@@ -10,7 +10,6 @@ import typer
 from immich_gphotos import __version__
 from immich_gphotos.cli import EXIT_STATUS_HELP
 from immich_gphotos.cli.common import GlobalOptions
-from immich_gphotos.errors import UsageError
 
 
 def _version(value: bool) -> None:
@@ -19,14 +18,8 @@ def _version(value: bool) -> None:
         raise typer.Exit(0)
 
 
-def _not_built(command: str) -> None:
-    raise UsageError(
-        f"`immich-gphotos {command}` is not built in this version yet; see the project's issues for progress."
-    )
-
-
 def build_app() -> typer.Typer:
-    from immich_gphotos.cli import albums_cmd, auth_cmd, init_cmd, status_cmd
+    from immich_gphotos.cli import albums_cmd, auth_cmd, init_cmd, status_cmd, sync_cmd
 
     app = typer.Typer(
         name="immich-gphotos",
@@ -64,13 +57,7 @@ def build_app() -> typer.Typer:
     app.command("auth", help=auth_cmd.HELP)(auth_cmd.auth)
     app.add_typer(albums_cmd.app, name="albums")
 
-    @app.command(
-        "sync",
-        help="Make every selected Google album hold every eligible asset of its Immich album.",
-        context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
-    )
-    def sync(ctx: typer.Context) -> None:
-        _not_built("sync")
+    app.command("sync", help=sync_cmd.HELP)(sync_cmd.sync)
 
     app.command("status", help=status_cmd.HELP)(status_cmd.status)
     return app

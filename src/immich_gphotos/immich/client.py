@@ -233,20 +233,30 @@ class ImmichClient:
 
     def album_assets(self, album_id: str) -> list[ImmichAsset]:
         """Every asset of the album, whoever owns it, archived ones included; each once."""
+        return self.album_with_assets(album_id)[1]
+
+    def album_with_assets(self, album_id: str) -> tuple[ImmichAlbum, list[ImmichAsset]]:
+        """The album and its assets in the fewest calls the server version allows."""
         if not self.is_v3:
             with _album_lookup(album_id):
                 data = self._json("GET", f"/albums/{album_id}", params={"withoutAssets": "false"})
-            return _unique(ImmichAsset.from_api(a) for a in data.get("assets") or [])
+            return ImmichAlbum.from_api(data), _unique(
+                ImmichAsset.from_api(a) for a in data.get("assets") or []
+            )
         # withExif gives sizes and descriptions but is an INNER join on exif rows, so assets not
         # yet through metadata extraction drop out; when the count falls short of the album's
         # assetCount, list again without it and fill the gaps.
-        expected = self.album(album_id).asset_count  # first: an unknown id fails clearly here
+        album = self.album(album_id)  # first: an unknown id fails clearly here
         with_exif = _unique(self._search_album(album_id, with_exif=True))
-        if len(with_exif) >= expected:
-            return with_exif
+        if len(with_exif) >= album.asset_count:
+            return album, with_exif
         known = {a.id for a in with_exif}
         rest = [a for a in self._search_album(album_id, with_exif=False) if a.id not in known]
-        return _unique([*with_exif, *rest])
+        return album, _unique([*with_exif, *rest])
+
+    def asset(self, asset_id: str) -> ImmichAsset:
+        """One asset (the motion part of a live photo is in no album listing)."""
+        return ImmichAsset.from_api(self._json("GET", f"/assets/{asset_id}"))
 
     def _search_album(self, album_id: str, *, with_exif: bool) -> Iterator[ImmichAsset]:
         body: dict[str, Any] = {

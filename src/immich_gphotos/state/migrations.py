@@ -48,6 +48,7 @@ def m001_initial(db: sqlite3.Connection) -> None:
             client_id       TEXT,
             item_count      INTEGER NOT NULL DEFAULT 0,
             created_at      TEXT NOT NULL,
+            verified_at     TEXT,          -- when albums.get last saw it (checked at most daily)
             PRIMARY KEY (immich_album_id, part)
         );
         CREATE TABLE assets (
@@ -61,6 +62,9 @@ def m001_initial(db: sqlite3.Connection) -> None:
                                  CHECK (status IN ('pending', 'uploaded', 'failed', 'skipped')),
             reason               TEXT,
             attempts             INTEGER NOT NULL DEFAULT 0,
+            -- batchAddMediaItems refused the item (bytes Google held before we uploaded them
+            -- are not app-created): place it in further albums by uploading again
+            ref_refused          INTEGER NOT NULL DEFAULT 0,
             updated_at           TEXT
         );
         CREATE INDEX assets_checksum ON assets(checksum);

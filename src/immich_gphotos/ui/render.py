@@ -116,3 +116,39 @@ def status_lines(report: StatusReport) -> list[str]:
                 f"{r['bytes']} bytes, {r['google_requests']} Google requests"
             )
     return lines
+
+
+def plan_lines(plan: Any) -> list[str]:
+    """What a dry run would do, one line per album and a total."""
+    from immich_gphotos.ui.reporters import human_bytes
+
+    lines = []
+    for a in plan.albums:
+        uploads = [p for p in a.place if p.action.value == "upload"]
+        adds = len(a.place) - len(uploads)
+        reasons: dict[str, int] = {}
+        for _, reason in a.skips:
+            reasons[reason] = reasons.get(reason, 0) + 1
+        skipped = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items()))
+        line = (
+            f'album "{a.spec.name}" -> "{a.spec.google_title}"'
+            + (" (new Google album)" if a.create else "")
+            + f": {len(uploads)} to upload ({human_bytes(sum(p.asset.size or 0 for p in uploads))}), "
+            f"{adds} to add by reference, {len(a.skips)} skipped"
+            + (f" ({skipped})" if skipped else "")
+            + f", {a.in_sync} in sync"
+        )
+        if a.removals:
+            line += f", {len(a.removals)} to remove"
+        if a.removal_refused:
+            line += f", {a.removal_refused} removals held back (needs --allow-mass-removal)"
+        if a.given_up:
+            line += f", {len(a.given_up)} given up (--retry-failed)"
+        if a.deferred:
+            line += f", {a.deferred} left for a later run (--limit)"
+        lines.append(line)
+    lines.append(
+        f"dry run: {plan.uploads} uploads ({human_bytes(plan.bytes)}), {plan.adds} adds, {plan.removals} removals, "
+        f"about {plan.google_requests()} Google requests; nothing was changed"
+    )
+    return lines

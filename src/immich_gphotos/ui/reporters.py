@@ -1,0 +1,197 @@
+"""Reporter implementations: Rich progress on a terminal, plain lines for cron, silence for --json/--quiet."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import TYPE_CHECKING, Any
+
+from immich_gphotos.clock import iso, utcnow
+
+if TYPE_CHECKING:
+    from immich_gphotos.sync.plan import AlbumPlan, Plan
+    from immich_gphotos.sync.report import AlbumResult, RunReport
+
+
+def human_bytes(n: float) -> str:
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if abs(n) < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} TB"
+
+
+def album_line(r: AlbumResult) -> str:
+    line = (
+        f'album "{r.name}" -> "{r.google_title}": uploaded {r.uploaded}, added {r.added}, removed {r.removed}, '
+        f"skipped {r.skipped}, failed {r.failed}, in sync before {r.in_sync}, {human_bytes(r.bytes)}"
+    )
+    if r.given_up:
+        line += f", {r.given_up} given up (sync --retry-failed)"
+    if r.deferred:
+        line += f", {r.deferred} left for later (--limit)"
+    return line
+
+
+def summary_line(report: RunReport) -> str:
+    stop = f", stopped: {report.stopped}" if report.stopped else ""
+    error = f", error: {report.error.message}" if report.error else ""
+    return (
+        f"sync finished: uploaded {report.total('uploaded')}, added {report.total('added')}, "
+        f"removed {report.total('removed')}, skipped {report.total('skipped')}, failed {report.total('failed')}, "
+        f"{human_bytes(report.total('bytes'))}, {report.google_requests} Google requests{stop}{error}, "
+        f"exit {report.exit_code}"
+    )
+
+
+class PlainReporter:
+    """For cron and pipes: one line per album and one summary line, no control characters.
+
+    ``stream`` is stdout normally; with --json the lines go to stderr (stdout holds the JSON)."""
+
+    def __init__(self, stream: Any = None, log_stream: Any = None, summary: bool = True) -> None:
+        self.stream = stream or sys.stdout
+        self.log_stream = log_stream or sys.stderr
+        self.summary = summary
+        self._lock = threading.Lock()
+
+    def _write(self, stream: Any, line: str) -> None:
+        clean = "".join(ch if ch.isprintable() else " " for ch in line)
+        with self._lock:
+            print(clean, file=stream, flush=True)
+
+    def plan_ready(self, plan: Plan) -> None:
+        pass
+
+    def album_started(self, album: AlbumPlan) -> None:
+        pass
+
+    def transfer_started(self, key: str, name: str, size: int | None) -> None:
+        pass
+
+    def transfer_progress(self, key: str, n: int) -> None:
+        pass
+
+    def transfer_done(self, key: str, ok: bool) -> None:
+        pass
+
+    def items_done(self, n: int) -> None:
+        pass
+
+    def album_done(self, result: AlbumResult) -> None:
+        if self.summary:
+            self._write(self.stream, album_line(result))
+
+    def run_done(self, report: RunReport) -> None:
+        if self.summary:
+            self._write(self.stream, summary_line(report))
+
+    def log(self, message: str) -> None:
+        self._write(self.log_stream, f"{iso(utcnow())} {message}")
+
+
+class RichReporter(PlainReporter):
+    """On a terminal: overall items and bytes with rate and ETA, a line per transfer in flight."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+
+        self.console = Console(highlight=False)
+        self.progress = Progress(
+            TextColumn("{task.description}", markup=False),
+            BarColumn(),
+            MofNCompleteColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=self.console,
+            transient=False,
+        )
+        self._items: Any = None
+        self._bytes: Any = None
+        self._transfers: dict[str, Any] = {}
+
+    def plan_ready(self, plan: Plan) -> None:
+        total_items = plan.uploads + plan.adds
+        if not total_items:
+            return
+        self.progress.start()
+        self._items = self.progress.add_task("items", total=total_items)
+        self._bytes = self.progress.add_task("bytes", total=max(plan.bytes, 1))
+
+    def album_started(self, album: AlbumPlan) -> None:
+        if album.place:
+            self.progress.console.print(
+                f"[bold]{album.spec.name}[/] -> {album.spec.google_title}: {len(album.place)} to place"
+            )
+
+    def transfer_started(self, key: str, name: str, size: int | None) -> None:
+        self._transfers[key] = self.progress.add_task(f"  {name}", total=size or None)
+
+    def transfer_progress(self, key: str, n: int) -> None:
+        task = self._transfers.get(key)
+        if task is not None:
+            self.progress.advance(task, n)
+        if self._bytes is not None:
+            self.progress.advance(self._bytes, n)
+
+    def transfer_done(self, key: str, ok: bool) -> None:
+        task = self._transfers.pop(key, None)
+        if task is not None:
+            self.progress.remove_task(task)
+
+    def items_done(self, n: int) -> None:
+        if self._items is not None:
+            self.progress.advance(self._items, n)
+
+    def album_done(self, result: AlbumResult) -> None:
+        pass
+
+    def run_done(self, report: RunReport) -> None:
+        from rich.table import Table
+
+        if self._items is not None:
+            self.progress.stop()
+        table = Table(title="Sync summary", title_justify="left")
+        for column in (
+            "Album",
+            "Google album",
+            "Uploaded",
+            "Added",
+            "Removed",
+            "Skipped",
+            "Failed",
+            "Bytes",
+        ):
+            table.add_column(
+                column, justify="left" if column in ("Album", "Google album") else "right"
+            )
+        for r in report.albums:
+            table.add_row(
+                r.name,
+                r.google_title,
+                str(r.uploaded),
+                str(r.added),
+                str(r.removed),
+                str(r.skipped),
+                str(r.failed),
+                human_bytes(r.bytes),
+            )
+        self.console.print(table)
+        for r in report.albums:
+            for problem in r.problems:
+                self.console.print(f"[yellow]{r.name}:[/] {problem}", markup=True)
+        self.console.print(summary_line(report), markup=False)
+
+    def log(self, message: str) -> None:
+        self.progress.console.print(message, markup=False)
