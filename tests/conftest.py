@@ -102,3 +102,24 @@ def configured(google, config_path: Path, state_dir: Path):
         assert result.returncode == 0, result.stderr
         set_config(config_path, "google", "api_url", google.url)
         yield immich, google
+
+
+@pytest.fixture(params=[3, 2], ids=["immich-v3", "immich-v2"])
+def world(request, config_path, state_dir, tmp_path, google):  # type: ignore[no-untyped-def]
+    """Everything ready for `sync`, once against Immich v3.1 and once against v2.7."""
+    from contextlib import ExitStack
+
+    from tests.world import make_world
+
+    with ExitStack() as stack:
+        yield make_world(request.param, config_path, state_dir, tmp_path, google, stack)
+
+
+@pytest.fixture
+def world3(config_path, state_dir, tmp_path, google):  # type: ignore[no-untyped-def]
+    from contextlib import ExitStack
+
+    from tests.world import make_world
+
+    with ExitStack() as stack:
+        yield make_world(3, config_path, state_dir, tmp_path, google, stack)

@@ -17,9 +17,19 @@ T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 def asset(i: int, checksum: str | None = None, name: str | None = None, **kw) -> ImmichAsset:  # type: ignore[no-untyped-def]
     fields = dict(
-        id=f"a{i}", checksum=checksum or f"c{i}", type="IMAGE", file_name=name or f"IMG_{i}.jpg", mime="image/jpeg",
-        size=1000, file_created_at=T0 + timedelta(hours=i), trashed=False, archived=False,
-        live_photo_video_id=None, description=None, owner_id="me", external=False,
+        id=f"a{i}",
+        checksum=checksum or f"c{i}",
+        type="IMAGE",
+        file_name=name or f"IMG_{i}.jpg",
+        mime="image/jpeg",
+        size=1000,
+        file_created_at=T0 + timedelta(hours=i),
+        trashed=False,
+        archived=False,
+        live_photo_video_id=None,
+        description=None,
+        owner_id="me",
+        external=False,
     )
     fields.update(kw)
     return ImmichAsset(**fields)  # type: ignore[arg-type]
@@ -36,7 +46,10 @@ def test_skip_rules() -> None:
     assert skip_reason(asset(1, size=200_000_001), sync) == "photo over 200 MB"
     video = asset(1, type="VIDEO", name="v.mov", mime="video/quicktime", size=21_000_000_000)
     assert skip_reason(video, sync) == "video over 20 GB"
-    assert skip_reason(asset(1, type="VIDEO", name="v.mp4"), SyncSettings(videos=False)) == "videos disabled"
+    assert (
+        skip_reason(asset(1, type="VIDEO", name="v.mp4"), SyncSettings(videos=False))
+        == "videos disabled"
+    )
     assert skip_reason(asset(1, name="RAW.DNG"), sync) is None
 
 
@@ -53,8 +66,12 @@ def test_first_plan_uploads_in_capture_order_and_creates_the_album() -> None:
 
 def test_second_album_adds_by_reference() -> None:
     shared = asset(1)
-    plan = build([AlbumSpec("x", "X", "X", (shared,)), AlbumSpec("y", "Y", "Y", (shared, asset(2)))],
-                 StateView(), SyncSettings(), Options())
+    plan = build(
+        [AlbumSpec("x", "X", "X", (shared,)), AlbumSpec("y", "Y", "Y", (shared, asset(2)))],
+        StateView(),
+        SyncSettings(),
+        Options(),
+    )
     x, y = plan.albums
     assert [p.action for p in x.place] == [Action.UPLOAD]
     assert [(p.asset.id, p.action) for p in y.place] == [("a1", Action.ADD), ("a2", Action.UPLOAD)]
@@ -65,7 +82,9 @@ def test_second_album_adds_by_reference() -> None:
 
 def test_refused_references_are_uploaded_again() -> None:
     state = StateView(media_by_checksum={"c1": "m1"}, ref_refused=frozenset({"m1"}))
-    [album] = build([AlbumSpec("y", "Y", "Y", (asset(1),))], state, SyncSettings(), Options()).albums
+    [album] = build(
+        [AlbumSpec("y", "Y", "Y", (asset(1),))], state, SyncSettings(), Options()
+    ).albums
     assert album.place[0].action is Action.UPLOAD
 
 
@@ -92,7 +111,9 @@ def test_live_photos() -> None:
     spec = AlbumSpec("a", "A", "A", (still,))
     [plain] = build([spec], StateView(), SyncSettings(), Options(), {"v1": motion}).albums
     assert [p.asset.id for p in plain.place] == ["a1"]
-    [both] = build([spec], StateView(), SyncSettings(live_photos="still+video"), Options(), {"v1": motion}).albums
+    [both] = build(
+        [spec], StateView(), SyncSettings(live_photos="still+video"), Options(), {"v1": motion}
+    ).albums
     assert [p.asset.id for p in both.place] == ["a1", "v1"]
     listed = AlbumSpec("a", "A", "A", (still, motion))  # an album that lists the motion part itself
     [skipped] = build([listed], StateView(), SyncSettings(), Options()).albums
@@ -103,13 +124,17 @@ def test_mass_removal_guard() -> None:
     members = tuple(asset(i) for i in range(20))
     placed = {("a", a.id): "g" for a in members}
     media = {a.id: f"m{a.id}" for a in members}
-    state = StateView(placed=placed, media_of_asset=media, parts={"a": (GooglePart(1, "g", "A", 20),)})
+    state = StateView(
+        placed=placed, media_of_asset=media, parts={"a": (GooglePart(1, "g", "A", 20),)}
+    )
     remove = SyncSettings(remove_missing=True)
     [one] = build([AlbumSpec("a", "A", "A", members[1:])], state, remove, Options()).albums
     assert [r.asset_id for r in one.removals] == ["a0"]
     [many] = build([AlbumSpec("a", "A", "A", members[5:])], state, remove, Options()).albums
     assert many.removals == () and many.removal_refused == 5
-    [allowed] = build([AlbumSpec("a", "A", "A", members[5:])], state, remove, Options(allow_mass_removal=True)).albums
+    [allowed] = build(
+        [AlbumSpec("a", "A", "A", members[5:])], state, remove, Options(allow_mass_removal=True)
+    ).albums
     assert len(allowed.removals) == 5
     [off] = build([AlbumSpec("a", "A", "A", members[5:])], state, SyncSettings(), Options()).albums
     assert off.removals == () and off.removal_refused == 0
@@ -128,11 +153,18 @@ def libraries(draw):  # type: ignore[no-untyped-def]
     for i in range(n):
         name = draw(names)
         video = name.endswith((".mp4", ".mov"))
-        assets.append(asset(
-            i, checksum=draw(st.sampled_from(pool)), name=f"{i}{name}", type="VIDEO" if video else "IMAGE",
-            archived=draw(st.booleans()), trashed=draw(st.booleans()) and draw(st.booleans()),
-            size=draw(st.integers(1, 300_000_000)), file_created_at=T0 + timedelta(minutes=draw(st.integers(0, 50))),
-        ))
+        assets.append(
+            asset(
+                i,
+                checksum=draw(st.sampled_from(pool)),
+                name=f"{i}{name}",
+                type="VIDEO" if video else "IMAGE",
+                archived=draw(st.booleans()),
+                trashed=draw(st.booleans()) and draw(st.booleans()),
+                size=draw(st.integers(1, 300_000_000)),
+                file_created_at=T0 + timedelta(minutes=draw(st.integers(0, 50))),
+            )
+        )
     album_count = draw(st.integers(1, 4))
     specs = []
     for k in range(album_count):
@@ -140,7 +172,9 @@ def libraries(draw):  # type: ignore[no-untyped-def]
         specs.append(AlbumSpec(f"alb{k}", f"Album {k}", f"Album {k}", tuple(members)))
     known = draw(st.lists(st.sampled_from(pool), unique=True))
     media = {c: f"m-{c}" for c in known}
-    refused = frozenset(draw(st.lists(st.sampled_from(sorted(media.values()) or ["none"]), unique=True)))
+    refused = frozenset(
+        draw(st.lists(st.sampled_from(sorted(media.values()) or ["none"]), unique=True))
+    )
     parts = {}
     placed = {}
     for spec in specs:
@@ -150,21 +184,29 @@ def libraries(draw):  # type: ignore[no-untyped-def]
                 if member.checksum in media and draw(st.booleans()):
                     placed[(spec.immich_id, member.id)] = f"g-{spec.immich_id}"
     attempts = {a.id: draw(st.integers(0, 6)) for a in assets if draw(st.booleans())}
-    state = StateView(media_by_checksum=media, ref_refused=refused, placed=placed, parts=parts, attempts=attempts)
+    state = StateView(
+        media_by_checksum=media, ref_refused=refused, placed=placed, parts=parts, attempts=attempts
+    )
     limit = draw(st.one_of(st.none(), st.integers(0, 10)))
     return specs, state, limit
 
 
 @settings(max_examples=300, deadline=None)
 @given(libraries(), st.booleans(), st.booleans())
-def test_any_plan_uploads_each_checksum_once_and_targets_only_our_albums(case, archived, retry) -> None:  # type: ignore[no-untyped-def]
+def test_any_plan_uploads_each_checksum_once_and_targets_only_our_albums(
+    case, archived, retry
+) -> None:  # type: ignore[no-untyped-def]
     specs, state, limit = case
-    plan = build(specs, state, SyncSettings(archived=archived), Options(limit=limit, retry_failed=retry))
+    plan = build(
+        specs, state, SyncSettings(archived=archived), Options(limit=limit, retry_failed=retry)
+    )
     uploads = [p.asset.checksum for a in plan.albums for p in a.place if p.action is Action.UPLOAD]
     refused = {c for c, m in state.media_by_checksum.items() if m in state.ref_refused}
     plain = [c for c in uploads if c not in refused]
     assert len(plain) == len(set(plain)), "a checksum is uploaded at most once"
-    assert all(c not in state.media_by_checksum or c in refused for c in uploads), "known bytes are never re-uploaded"
+    assert all(c not in state.media_by_checksum or c in refused for c in uploads), (
+        "known bytes are never re-uploaded"
+    )
     if limit is not None:
         assert len(uploads) <= limit
     for album in plan.albums:
@@ -173,7 +215,9 @@ def test_any_plan_uploads_each_checksum_once_and_targets_only_our_albums(case, a
         assert album.create == (not own)
         ids = [p.asset.id for p in album.place]
         assert len(ids) == len(set(ids))
-        assert not any((album.spec.immich_id, i) in state.placed for i in ids), "placed items stay put"
+        assert not any((album.spec.immich_id, i) in state.placed for i in ids), (
+            "placed items stay put"
+        )
         order = [(p.asset.file_created_at, p.asset.file_name, p.asset.id) for p in album.place]
         assert order == sorted(order), "capture-date order"
         skipped = {a.id for a, _ in album.skips}

@@ -6,103 +6,19 @@ import json
 import os
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
 from collections import Counter
-from dataclasses import dataclass
-from pathlib import Path
-
-import pytest
 
 from tests.helpers import (
-    GOOD_KEY,
     ROOT,
-    Scenario,
     run_cli,
-    scenario_library,
     set_config,
-    store_google_login,
 )
-from tests.standins.google import STORAGE_FULL_MESSAGE, GoogleStandIn
-from tests.standins.immich import Asset, ImmichStandIn
+from tests.standins.google import DAILY_QUOTA_MESSAGE, STORAGE_FULL_MESSAGE
+from tests.world import SYNCED, World
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-SYNCED = ("Holidays", "Garden", "Mixed Bag")
-
-
-@dataclass
-class World:
-    immich: ImmichStandIn
-    google: GoogleStandIn
-    scenario: Scenario
-    config: Path
-    state_dir: Path
-
-    def album(self, name: str):  # type: ignore[no-untyped-def]
-        return next(a for a in self.scenario.library.albums.values() if a.name == name)
-
-    def eligible(self, name: str) -> list[Asset]:
-        """What the Google album must hold: the album's assets Google takes, in capture order."""
-        lib = self.scenario.library
-        assets = [lib.assets[i] for i in self.album(name).asset_ids]
-        keep = [a for a in assets if not a.trashed and a.visibility != "archive"]
-        return sorted(keep, key=lambda a: (a.created, a.file_name, a.id))
-
-    def google_album(self, title: str):  # type: ignore[no-untyped-def]
-        album = self.google.album_by_title(title)
-        assert album is not None, f"no Google album {title!r}"
-        return album
-
-    def contents(self, title: str) -> list[str]:
-        return [m.sha1 for m in self.google.album_files(self.google_album(title).id)]
-
-    def assert_mirrored(self, *names: str, ordered: bool = True) -> None:
-        for name in names:
-            want = [a.content.sha1_base64 for a in self.eligible(name)]
-            got = self.contents(name)
-            if ordered:
-                assert got == want, name
-            else:  # items that failed once are appended when a later run places them
-                assert sorted(got) == sorted(want), name
-
-    def sync(self, *args: str, **kw) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
-        return run_cli("sync", *args, timeout=kw.pop("timeout", 300), **kw)
-
-    def state(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.state_dir / "state.sqlite3")
-
-
-def make_world(
-    version: int, config_path: Path, state_dir: Path, tmp_path: Path, google: GoogleStandIn, stack
-) -> World:  # type: ignore[no-untyped-def]
-    scenario = scenario_library(big=False)
-    immich = stack.enter_context(ImmichStandIn(scenario.library, version=version))
-    env = os.environ | {"IMMICH_API_KEY": GOOD_KEY}
-    result = run_cli(
-        "init", "--immich-url", immich.url, "--client-secrets", str(google.secrets_path), env=env
-    )
-    assert result.returncode == 0, result.stderr
-    set_config(config_path, "google", "api_url", google.url)
-    store_google_login(google, state_dir)
-    assert run_cli("albums", "add", *SYNCED).returncode == 0
-    return World(immich, google, scenario, config_path, state_dir)
-
-
-@pytest.fixture(params=[3, 2], ids=["immich-v3", "immich-v2"])
-def world(request, config_path, state_dir, tmp_path, google):  # type: ignore[no-untyped-def]
-    from contextlib import ExitStack
-
-    with ExitStack() as stack:
-        yield make_world(request.param, config_path, state_dir, tmp_path, google, stack)
-
-
-@pytest.fixture
-def world3(config_path, state_dir, tmp_path, google):  # type: ignore[no-untyped-def]
-    from contextlib import ExitStack
-
-    with ExitStack() as stack:
-        yield make_world(3, config_path, state_dir, tmp_path, google, stack)
 
 
 def test_first_sync_mirrors_in_order_and_second_sync_makes_no_google_request(world: World) -> None:
@@ -295,6 +211,7 @@ def test_budget_stops_with_exit_6_and_the_next_day_finishes(world3: World) -> No
 
 def test_googles_daily_quota_is_exit_6(world3: World) -> None:
     world3.google.faults.daily_quota = 4
+    assert "per day" in DAILY_QUOTA_MESSAGE
     result = world3.sync("--json")
     assert result.returncode == 6
     assert json.loads(result.stdout)["stopped"] == "quota"
@@ -304,7 +221,7 @@ def test_googles_daily_quota_is_exit_6(world3: World) -> None:
 
 
 def test_storage_full_is_exit_8(world3: World) -> None:
-    world3.google.faults.fail_next = [(200, "")] * 0 + [(400, STORAGE_FULL_MESSAGE)] * 3
+    world3.google.faults.fail_next = [(400, STORAGE_FULL_MESSAGE)] * 3
     result = world3.sync("--json")
     assert result.returncode == 8, result.stderr
     assert json.loads(result.stdout)["stopped"] == "storage"
@@ -419,4 +336,12 @@ def test_expired_google_login_is_exit_4_with_the_testing_hint(world3: World) -> 
     world3.google.faults.invalid_grant = True
     result = world3.sync()
     assert result.returncode == 4
-    assert "7 days" in result.stderr
+    assert "7 days" in result.stderr and "immich-gphotos auth" in result.stderr
+
+
+def test_steady_state_checks_the_login_once_a_day(world3: World) -> None:
+    assert world3.sync().returncode == 0
+    world3.google.faults.invalid_grant = True
+    assert world3.sync().returncode == 0, "nothing to do and checked today: Google is not asked"
+    world3.day_passes()
+    assert world3.sync().returncode == 4

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -94,43 +96,120 @@ def run_sync(
         immich = stack.enter_context(
             ImmichClient(settings.immich.url, key, verify=settings.immich.verify_tls)
         )
-        clients = Clients(immich=immich, google=None)
-        if not request.dry_run:
-            clients = _with_google(settings, store, state, clients, stack)
-        records = SyncRecords(state)
         options = Options(
             limit=request.limit,
             retry_failed=request.retry_failed,
             allow_mass_removal=request.allow_mass_removal,
         )
-        engine = SyncEngine(
-            settings, clients, records, reporter, stop, options, request.concurrency, selection
-        )
         if request.dry_run:
-            return SyncOutcome(plan=engine.prepare())
-        run_id = state.start_run()
-        try:
-            with _signals_set(stop):
-                report = engine.execute(engine.prepare())
-        except AppError as exc:
-            state.finish_run(
-                run_id, exc.exit_code, google_requests=clients.budget.sent if clients.budget else 0
+            engine = SyncEngine(
+                settings,
+                Clients(immich=immich, google=None),
+                SyncRecords(state),
+                reporter,
+                stop,
+                options,
+                request.concurrency,
+                selection,
             )
-            raise
-        state.finish_run(
-            run_id,
-            report.exit_code,
-            uploaded=report.total("uploaded"),
-            added=report.total("added"),
-            removed=report.total("removed"),
-            skipped=report.total("skipped"),
-            failed=report.total("failed"),
-            bytes=report.total("bytes"),
-            google_requests=report.google_requests,
-            stopped=report.stopped,
+            return SyncOutcome(plan=engine.prepare())
+        return _run(
+            settings, request, reporter, stop, stack, state, selection, immich, store, key, options
         )
-        return SyncOutcome(report=report)
     raise AssertionError("unreachable")
+
+
+def _run(
+    settings: Settings,
+    request: SyncRequest,
+    reporter: Reporter,
+    stop: threading.Event,
+    stack: ExitStack,
+    state: StateStore,
+    selection: list[AlbumSelection],
+    immich: Any,
+    store: Any,
+    key: str,
+    options: Options,
+) -> SyncOutcome:
+    """A real run: log file, notifications, the run record, signals, and the engine."""
+    from immich_gphotos.logfile import close_log, open_log
+    from immich_gphotos.notify import OUTCOME_KEY, Notifier
+    from immich_gphotos.sync.engine import Clients, SyncEngine
+    from immich_gphotos.sync.events import LoggingReporter
+    from immich_gphotos.ui.reporters import summary_line
+
+    secrets = [key]
+    handler = open_log(settings.state_dir, secrets)
+    stack.callback(close_log, handler)
+    log = logging.getLogger("immich_gphotos.sync")
+    log.info("sync started: %d album(s), pid %d", len(selection), os.getpid())
+    notifier = Notifier(settings.notify)
+    notifier.started()
+    previous = state.get_meta(OUTCOME_KEY)
+    run_id = state.start_run()
+    clients = Clients(immich=immich, google=None)
+    try:
+        clients = _with_google(settings, store, state, clients, stack, secrets)
+        engine = SyncEngine(
+            settings,
+            clients,
+            SyncRecords(state),
+            LoggingReporter(reporter),
+            stop,
+            options,
+            request.concurrency,
+            selection,
+        )
+        with _signals_set(stop):
+            report = engine.execute(engine.prepare())
+    except AppError as exc:
+        log.error("sync failed: %s (exit %d)", exc.message, exc.exit_code)
+        state.finish_run(
+            run_id, exc.exit_code, google_requests=clients.budget.sent if clients.budget else 0
+        )
+        _remember(state, OUTCOME_KEY, notifier.finished(exc.exit_code, exc.message, previous))
+        raise
+    state.finish_run(
+        run_id,
+        report.exit_code,
+        uploaded=report.total("uploaded"),
+        added=report.total("added"),
+        removed=report.total("removed"),
+        skipped=report.total("skipped"),
+        failed=report.total("failed"),
+        bytes=report.total("bytes"),
+        google_requests=report.google_requests,
+        stopped=report.stopped,
+    )
+    _remember(
+        state, OUTCOME_KEY, notifier.finished(report.exit_code, summary_line(report), previous)
+    )
+    return SyncOutcome(report=report)
+
+
+LOGIN_CHECKED_KEY = "login_checked_at"
+
+
+def _check_login_daily(state: StateStore, tokens: Any) -> None:
+    """A steady-state run sends Google nothing; still, refresh the login once a day (the token
+    endpoint is not a Library API request) so a revoked or expired login is reported promptly."""
+    from datetime import UTC, datetime, timedelta
+
+    from immich_gphotos.clock import iso, utcnow
+
+    checked = state.get_meta(LOGIN_CHECKED_KEY)
+    if checked and datetime.fromisoformat(checked.replace("Z", "+00:00")) > datetime.now(
+        UTC
+    ) - timedelta(hours=24):
+        return
+    tokens.token()
+    state.set_meta(LOGIN_CHECKED_KEY, iso(utcnow()))
+
+
+def _remember(state: StateStore, key: str, value: str | None) -> None:
+    if value is not None:
+        state.set_meta(key, value)
 
 
 def _open_state(settings: Settings, dry_run: bool) -> StateStore:
@@ -159,7 +238,12 @@ def _selection(settings: Settings, state: StateStore, wanted: list[str]) -> list
 
 
 def _with_google(
-    settings: Settings, store: Any, state: StateStore, clients: Any, stack: ExitStack
+    settings: Settings,
+    store: Any,
+    state: StateStore,
+    clients: Any,
+    stack: ExitStack,
+    secrets: list[str],
 ) -> Any:
     from immich_gphotos.budget import RequestBudget
     from immich_gphotos.gphotos import account
@@ -169,6 +253,7 @@ def _with_google(
     client = account.load_client(settings)
     account.check_client(state, client)
     refresh = account.refresh_token(store)
+    secrets.append(refresh)  # masked in the log file from here on
     if state.get_meta(account.CLIENT_META_KEY) is None:
         state.set_meta(account.CLIENT_META_KEY, client.client_id)
     # The budget counts from upload threads: it gets its own connection (WAL lets both write).

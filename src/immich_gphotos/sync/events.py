@@ -50,3 +50,54 @@ class NullReporter:
 
     def log(self, message: str) -> None:
         pass
+
+
+class LoggingReporter:
+    """Passes every event on, and writes the lines worth keeping to the log file."""
+
+    def __init__(self, inner: Reporter) -> None:
+        import logging
+
+        self.inner = inner
+        self.log_ = logging.getLogger("immich_gphotos.sync")
+
+    def plan_ready(self, plan: Plan) -> None:
+        self.log_.info(
+            "plan: %d uploads, %d adds, %d removals, about %d Google requests",
+            plan.uploads,
+            plan.adds,
+            plan.removals,
+            plan.google_requests(),
+        )
+        self.inner.plan_ready(plan)
+
+    def album_started(self, album: AlbumPlan) -> None:
+        self.inner.album_started(album)
+
+    def transfer_started(self, key: str, name: str, size: int | None) -> None:
+        self.inner.transfer_started(key, name, size)
+
+    def transfer_progress(self, key: str, n: int) -> None:
+        self.inner.transfer_progress(key, n)
+
+    def transfer_done(self, key: str, ok: bool) -> None:
+        self.inner.transfer_done(key, ok)
+
+    def items_done(self, n: int) -> None:
+        self.inner.items_done(n)
+
+    def album_done(self, result: AlbumResult) -> None:
+        from immich_gphotos.ui.reporters import album_line
+
+        self.log_.info(album_line(result))
+        self.inner.album_done(result)
+
+    def run_done(self, report: RunReport) -> None:
+        from immich_gphotos.ui.reporters import summary_line
+
+        self.log_.info(summary_line(report))
+        self.inner.run_done(report)
+
+    def log(self, message: str) -> None:
+        self.log_.info(message)
+        self.inner.log(message)
