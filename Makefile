@@ -34,7 +34,7 @@ demo: install
 	$(BIN)/python scripts/demo.py
 
 bench: install
-	@echo "The benchmark arrives with the sync engine (see the project's issues)."
+	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build dist src/*.egg-info

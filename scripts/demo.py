@@ -1,4 +1,8 @@
-"""`make demo`: the real CLI against local stand-in servers, in a throwaway home. No account needed."""
+"""`make demo`: the real CLI against local stand-in servers, in a throwaway home. No account needed.
+
+init, auth (this script plays the browser), albums, sync with its real progress output, a second
+sync that has nothing to do, and status. The stand-ins are the ones the tests use.
+"""
 
 from __future__ import annotations
 
@@ -6,65 +10,105 @@ import os
 import subprocess
 import sys
 import tempfile
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import httpx  # noqa: E402
+import tomli_w  # noqa: E402
+from tests.standins.google import GoogleStandIn  # noqa: E402
 from tests.standins.immich import ImmichStandIn, demo_library  # noqa: E402
 
 DEMO_KEY = "demo-immich-api-key"
 
 
-def step(title: str, *args: str, env: dict[str, str], stdin: str = "") -> None:
+def cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "immich_gphotos", *args]
+
+
+def step(
+    title: str, *args: str, env: dict[str, str], stdin: str = "", ok: tuple[int, ...] = (0,)
+) -> None:
     print(f"\n== {title}\n$ immich-gphotos {' '.join(args)}", flush=True)
-    result = subprocess.run(
-        [sys.executable, "-m", "immich_gphotos", *args], env=env, input=stdin, text=True
-    )
-    if result.returncode != 0:
+    result = subprocess.run(cli(*args), env=env, input=stdin, text=True)
+    if result.returncode not in ok:
         raise SystemExit(
             f"demo step failed with exit code {result.returncode}: immich-gphotos {' '.join(args)}"
         )
 
 
+def login(env: dict[str, str], google: GoogleStandIn) -> None:
+    """`auth --no-browser`, with this script as the browser that approves the consent screen."""
+    print("\n== Log in to Google (the stand-in approves at once; this script plays the browser)")
+    print("$ immich-gphotos auth --no-browser", flush=True)
+    proc = subprocess.Popen(
+        cli("auth", "--no-browser"),
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        print(line, end="", flush=True)
+        if line.startswith(f"{google.url}/o/oauth2/auth?"):
+            page = httpx.get(line.strip(), follow_redirects=True, timeout=30)
+            print(
+                f'   (browser: {page.status_code}, page says "Logged in": {"Logged in" in page.text})'
+            )
+    assert proc.stdin is not None
+    proc.stdin.close()
+    if proc.wait(timeout=60) != 0:
+        raise SystemExit("demo step failed: immich-gphotos auth")
+
+
 def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="immich-gphotos-demo-"))
+    config = home / "config.toml"
     env = os.environ | {
         "HOME": str(home),
-        "IMMICH_GPHOTOS_CONFIG": str(home / "config.toml"),
+        "IMMICH_GPHOTOS_CONFIG": str(config),
         "IMMICH_GPHOTOS_STATE_DIR": str(home / "state"),
         "IMMICH_GPHOTOS_PASSPHRASE": "demo passphrase",  # the encrypted-file secrets backend
+        # The stand-in Google speaks plain http on 127.0.0.1; oauthlib allows that only with this.
+        "OAUTHLIB_INSECURE_TRANSPORT": "1",
         "COLUMNS": os.environ.get("COLUMNS", "120"),
     }
     env.pop("IMMICH_API_KEY", None)
-    client_secrets = home / "client_secret.json"
-    client_secrets.write_text(
-        '{"installed": {"client_id": "demo.apps.googleusercontent.com", "client_secret": "demo-secret",'
-        ' "auth_uri": "http://127.0.0.1:9/o/oauth2/auth", "token_uri": "http://127.0.0.1:9/token",'
-        ' "redirect_uris": ["http://localhost"]}}'
-    )
     library = demo_library(photos=300, videos=4, key=DEMO_KEY)
-    with ImmichStandIn(library, version=3) as immich:
+    with ImmichStandIn(library, version=3) as immich, GoogleStandIn() as google:
+        secrets_json = google.client_secrets(home / "client_secret.json")
         print(
             f"Stand-in Immich v3.1 at {immich.url}: {len(library.assets)} assets in {len(library.albums)} albums"
         )
+        print(f"Stand-in Google at {google.url} (OAuth endpoints and the Photos Library API)")
+
         step(
-            "Set up the Immich connection (the key is read from stdin, never an argument)",
+            "Set up the Immich connection (the key comes on stdin, never as an argument)",
             "init",
             "--immich-url",
             immich.url,
             "--client-secrets",
-            str(client_secrets),
+            str(secrets_json),
             "--secrets-backend",
             "file",
             "--api-key-stdin",
             env=env,
             stdin=DEMO_KEY + "\n",
         )
+        raw = tomllib.loads(
+            config.read_text()
+        )  # point [google] api_url at the stand-in, as tests do
+        raw["google"]["api_url"] = google.url
+        config.write_text(tomli_w.dumps(raw))
+        login(env, google)
+        step("Is the login good?", "auth", "--status", env=env)
         step("List the Immich albums", "albums", env=env)
-        step("Select an album by its name", "albums", "add", "Family", env=env)
+        step("Select albums by name", "albums", "add", "Trips 2024", "Family", env=env)
         step(
-            "Select another by a prefix, under its own Google title",
+            "Select one by a prefix of its name, under its own Google title",
             "albums",
             "add",
             "sam",
@@ -72,11 +116,23 @@ def main() -> None:
             "Sam's Garden (from Immich)",
             env=env,
         )
-        step("What is configured and what is pending", "status", env=env)
+        step("See what a sync would do", "sync", "--dry-run", env=env)
+        step(
+            "Sync (streamed from Immich straight into Google, saved after every batch)",
+            "sync",
+            env=env,
+        )
+        before = google.library_requests
+        step("Sync again: nothing changed, so Google is not asked anything", "sync", env=env)
+        print(f"   (Google requests made by the second sync: {google.library_requests - before})")
+        step("Status", "status", env=env)
+        titles = sorted((a.title, len(a.items)) for a in google.albums.values() if not a.deleted)
+        print(
+            "\nThe stand-in Google now holds: " + ", ".join(f'"{t}" ({n} items)' for t, n in titles)
+        )
     print(
-        "\n`auth` (Google login) and `sync` arrive with the next issues; this demo grows with them.\n"
-        f"Look around: config {home / 'config.toml'}, state and encrypted secrets in {home / 'state'}.\n"
-        f"Remove the demo with: rm -rf {home}"
+        f"\nDemo finished. Look around: config {config}, state, log and encrypted secrets in {home / 'state'}.\n"
+        f"Remove it with: rm -rf {home}"
     )
 
 

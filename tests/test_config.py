@@ -71,8 +71,8 @@ def test_valid_config_loads_with_defaults(tmp_path: Path) -> None:
         ('[google]\napi_url = "https://x.org"\n', ["[immich] url is missing"]),
         ('[immich]\nurl = "https://x.org"\n[extra]\na = 1\n', ["[extra]"]),
         (
-            '[immich]\nurl = "https://x.org"\n[google]\ndaily_request_budget = 20000\n',
-            ["daily_request_budget", "10000"],
+            '[immich]\nurl = "https://x.org"\n[google]\ndaily_request_budget = 0\n',
+            ["daily_request_budget", "whole number"],
         ),
         ('[immich]\nurl = "https://x.org"\n[immich.verify_tls]\n', ["verify_tls"]),
         (

@@ -152,7 +152,8 @@ SCHEMA: dict[str, dict[str, Check]] = {
     "google": {
         "client_secrets": _is_str,
         "api_url": _is_url,
-        "daily_request_budget": _is_int(1, 10_000),
+        # Google grants 10,000 a day; projects in its partner program can have more
+        "daily_request_budget": _is_int(1, 10_000_000),
     },
     "secrets": {"backend": _one_of("auto", "keyring", "file")},
     "state": {"dir": _is_str},

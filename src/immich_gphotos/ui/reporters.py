@@ -7,6 +7,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from immich_gphotos.clock import iso, utcnow
+from immich_gphotos.sync.events import NullReporter
 
 if TYPE_CHECKING:
     from immich_gphotos.sync.plan import AlbumPlan, Plan
@@ -44,7 +45,7 @@ def summary_line(report: RunReport) -> str:
     )
 
 
-class PlainReporter:
+class PlainReporter(NullReporter):
     """For cron and pipes: one line per album and one summary line, no control characters.
 
     ``stream`` is stdout normally; with --json the lines go to stderr (stdout holds the JSON)."""
@@ -59,24 +60,6 @@ class PlainReporter:
         clean = "".join(ch if ch.isprintable() else " " for ch in line)
         with self._lock:
             print(clean, file=stream, flush=True)
-
-    def plan_ready(self, plan: Plan) -> None:
-        pass
-
-    def album_started(self, album: AlbumPlan) -> None:
-        pass
-
-    def transfer_started(self, key: str, name: str, size: int | None) -> None:
-        pass
-
-    def transfer_progress(self, key: str, n: int) -> None:
-        pass
-
-    def transfer_done(self, key: str, ok: bool) -> None:
-        pass
-
-    def items_done(self, n: int) -> None:
-        pass
 
     def album_done(self, result: AlbumResult) -> None:
         if self.summary:
@@ -96,24 +79,13 @@ class RichReporter(PlainReporter):
     def __init__(self) -> None:
         super().__init__()
         from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            DownloadColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeRemainingColumn,
-            TransferSpeedColumn,
-        )
+        from rich.progress import BarColumn, Progress, TextColumn
 
         self.console = Console(highlight=False)
         self.progress = Progress(
             TextColumn("{task.description}", markup=False),
             BarColumn(),
-            MofNCompleteColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            TimeRemainingColumn(),
+            _detail_column(),
             console=self.console,
             transient=False,
         )
@@ -126,8 +98,8 @@ class RichReporter(PlainReporter):
         if not total_items:
             return
         self.progress.start()
-        self._items = self.progress.add_task("items", total=total_items)
-        self._bytes = self.progress.add_task("bytes", total=max(plan.bytes, 1))
+        self._items = self.progress.add_task("items", total=total_items, unit="items")
+        self._bytes = self.progress.add_task("bytes", total=max(plan.bytes, 1), unit="bytes")
 
     def album_started(self, album: AlbumPlan) -> None:
         if album.place:
@@ -136,7 +108,7 @@ class RichReporter(PlainReporter):
             )
 
     def transfer_started(self, key: str, name: str, size: int | None) -> None:
-        self._transfers[key] = self.progress.add_task(f"  {name}", total=size or None)
+        self._transfers[key] = self.progress.add_task(f"  {name}", total=size or None, unit="bytes")
 
     def transfer_progress(self, key: str, n: int) -> None:
         task = self._transfers.get(key)
@@ -195,3 +167,28 @@ class RichReporter(PlainReporter):
 
     def log(self, message: str) -> None:
         self.progress.console.print(message, markup=False)
+
+
+def _detail_column():  # type: ignore[no-untyped-def]
+    """Counts, rate and ETA in the unit of each task: items for the overall count, bytes for transfers."""
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class Detail(ProgressColumn):
+        def render(self, task):  # type: ignore[no-untyped-def]
+            eta = task.time_remaining
+            left = (
+                f"ETA {int(eta) // 60}:{int(eta) % 60:02d}"
+                if eta is not None and not task.finished
+                else ""
+            )
+            if task.fields.get("unit") == "bytes":
+                rate = f"{human_bytes(task.speed)}/s" if task.speed else ""
+                total = human_bytes(task.total) if task.total else "?"
+                return Text(f"{human_bytes(task.completed)} of {total}  {rate}  {left}".rstrip())
+            rate = f"{task.speed:.1f} items/s" if task.speed else ""
+            return Text(
+                f"{int(task.completed)}/{int(task.total or 0)} items  {rate}  {left}".rstrip()
+            )
+
+    return Detail()

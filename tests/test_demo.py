@@ -1,0 +1,37 @@
+"""`make demo` runs the whole flow against the stand-ins and ends with a full, then an idle, sync."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from tests.helpers import ROOT
+
+
+def test_demo_runs_the_whole_flow() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IMMICH_")}
+    result = subprocess.run(
+        [sys.executable, "scripts/demo.py"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    out = result.stdout
+    for command in (
+        "init",
+        "auth --no-browser",
+        "auth --status",
+        "albums",
+        "sync --dry-run",
+        "sync",
+        "status",
+    ):
+        assert f"$ immich-gphotos {command}" in out
+    assert "sync finished: uploaded 304, added 0, removed 0, skipped 0, failed 0" in out
+    assert "(Google requests made by the second sync: 0)" in out
+    assert "Demo finished." in out
+    assert "demo-immich-api-key" not in out, "the key never shows"
