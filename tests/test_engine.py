@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 
 from immich_gphotos import config as config_mod
+from immich_gphotos.gphotos import limits
 from immich_gphotos.run import SyncRequest, run_sync
-from immich_gphotos.sync import plan as planner
 from immich_gphotos.sync.events import NullReporter
 from tests.helpers import run_cli, set_config
 from tests.world import World
 
 
 def test_a_full_album_continues_in_title_2(world3: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(planner, "ALBUM_LIMIT", 4)  # Google's 20,000, made small
+    monkeypatch.setattr(limits, "ALBUM_LIMIT", 4)  # Google's 20,000, made small
     world3.google.album_limit = 4
     report = run_sync(
         config_mod.load(world3.config), SyncRequest(albums=["Holidays"]), NullReporter()

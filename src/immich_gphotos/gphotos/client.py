@@ -19,6 +19,14 @@ import httpx
 from immich_gphotos.budget import RequestBudget
 from immich_gphotos.errors import AuthError, QuotaReached, RemoteError, StorageFull, Unreachable
 from immich_gphotos.gphotos.auth import BearerAuth, TokenSource
+from immich_gphotos.gphotos.limits import (
+    MAX_BATCH,
+    MAX_DESCRIPTION,
+    MAX_FILE_NAME,
+    MAX_TITLE,
+    RAW_UPLOAD_LIMIT,
+    RESUMABLE_CHUNK,
+)
 from immich_gphotos.gphotos.models import (
     AlbumGone,
     GoogleAlbum,
@@ -34,12 +42,6 @@ from immich_gphotos.transport import (
     make_client,
     retry_after_seconds,
 )
-
-MAX_BATCH = 50
-RAW_UPLOAD_LIMIT = 32 * 1024 * 1024  # above this, the resumable protocol (videos, big RAWs)
-RESUMABLE_CHUNK = 128 * 1024 * 1024  # few chunks: every request counts against the daily quota
-MAX_DESCRIPTION = 999  # "must be shorter than 1000 characters"
-MAX_FILE_NAME = 255
 
 # Opens the item's bytes at an offset; a retry opens it again where Google says it stopped.
 OpenStream = Callable[[int], AbstractContextManager[Iterable[bytes]]]
@@ -152,7 +154,7 @@ class GooglePhotosClient:
 
     def create_album(self, title: str) -> GoogleAlbum:
         return GoogleAlbum.from_api(
-            self._json("POST", "/v1/albums", json={"album": {"title": title[:500]}})
+            self._json("POST", "/v1/albums", json={"album": {"title": title[:MAX_TITLE]}})
         )
 
     def get_album(self, album_id: str) -> GoogleAlbum:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -334,7 +335,7 @@ class SyncRecords:
         google_album_id: str,
         placed: list[tuple[ImmichAsset, str]],
         failed: list[tuple[ImmichAsset, str]],
-        refused: list[str] = (),  # type: ignore[assignment]
+        refused: Sequence[str] = (),
     ) -> None:
         """One batch's outcome in one transaction: placed items, failed ones, refused references."""
         now = iso(utcnow())

@@ -16,7 +16,9 @@ from datetime import UTC, datetime, timedelta
 from immich_gphotos.budget import RequestBudget
 from immich_gphotos.config import AlbumSelection, Settings
 from immich_gphotos.errors import AppError, AuthError, QuotaReached, StorageFull, Unreachable
+from immich_gphotos.gphotos import limits
 from immich_gphotos.gphotos.client import GooglePhotosClient
+from immich_gphotos.gphotos.limits import MAX_DESCRIPTION
 from immich_gphotos.gphotos.models import AlbumGone, GoogleApiError, NewItem, ReferenceRefused
 from immich_gphotos.immich.client import ImmichClient, OriginalStream
 from immich_gphotos.immich.models import ImmichAsset
@@ -35,7 +37,6 @@ from immich_gphotos.sync.plan import (
 )
 from immich_gphotos.sync.report import AlbumResult, RunReport
 
-MAX_DESCRIPTION = 999
 VERIFY_EVERY = timedelta(hours=24)  # an idle album is looked at (one albums.get) once a day
 
 
@@ -112,7 +113,7 @@ class SyncEngine:
             title = selected.google_title or album.name
             specs.append(AlbumSpec(album.id, album.name, title, tuple(assets)))
         state = self.records.snapshot([s.immich_id for s in specs])
-        motion = self._motion_parts(specs, state.media_of_asset)
+        motion = self._motion_parts(specs, state.placed)
         plan = planner.build(specs, state, self.settings.sync, self.options, motion)
         self.reporter.plan_ready(plan)
         return plan
@@ -169,10 +170,6 @@ class SyncEngine:
             self.reporter.album_done(result)
         if self.report.stopped is None and self.report.error is None and plan_deferred(plan):
             self.report.stopped = "limit"
-        if self._problems and self.report.error is None:
-            for result in self.report.albums:
-                if result.problems:
-                    result.failed = max(result.failed, 1)
         self.report.google_requests = self.clients.budget.sent if self.clients.budget else 0
         self.reporter.run_done(self.report)
         return self.report
@@ -229,10 +226,10 @@ class SyncEngine:
             while pending:
                 self._check_stop()
                 part = self._part_with_room(album, parts)
-                room = planner.ALBUM_LIMIT - part.item_count
+                room = limits.ALBUM_LIMIT - part.item_count
                 chunk, pending = (
-                    pending[: min(planner.MAX_BATCH, room)],
-                    pending[min(planner.MAX_BATCH, room) :],
+                    pending[: min(limits.MAX_BATCH, room)],
+                    pending[min(limits.MAX_BATCH, room) :],
                 )
                 if chunk[0].action is Action.UPLOAD:
                     chunk = self._fit_budget(chunk, pending)
@@ -273,7 +270,7 @@ class SyncEngine:
         return self.clients.google
 
     def _part_with_room(self, album: AlbumPlan, parts: list[GooglePart]) -> GooglePart:
-        if parts and parts[-1].item_count < planner.ALBUM_LIMIT:
+        if parts and parts[-1].item_count < limits.ALBUM_LIMIT:
             return parts[-1]
         number = parts[-1].part + 1 if parts else 1
         title = album.spec.google_title if number == 1 else f"{album.spec.google_title} ({number})"
@@ -464,9 +461,9 @@ class SyncEngine:
         for removal in album.removals:
             by_album.setdefault(removal.google_album_id, []).append(removal)
         for google_album_id, removals in by_album.items():
-            for start in range(0, len(removals), planner.MAX_BATCH):
+            for start in range(0, len(removals), limits.MAX_BATCH):
                 self._check_stop()
-                batch = removals[start : start + planner.MAX_BATCH]
+                batch = removals[start : start + limits.MAX_BATCH]
                 self._call(
                     lambda b=batch, g=google_album_id: self._google().batch_remove(
                         g, [r.media_item_id for r in b]

@@ -10,12 +10,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from immich_gphotos.config import SyncSettings
-from immich_gphotos.gphotos.client import RAW_UPLOAD_LIMIT, RESUMABLE_CHUNK
+from immich_gphotos.gphotos.limits import MAX_BATCH, RAW_UPLOAD_LIMIT, RESUMABLE_CHUNK
 from immich_gphotos.immich.models import ImmichAsset
 from immich_gphotos.sync.eligibility import skip_reason
 
-MAX_BATCH = 50
-ALBUM_LIMIT = 20_000  # Google's items per album; past it the album continues in "TITLE (2)"
 GIVE_UP_AFTER = 5  # failed runs before an item waits for --retry-failed
 MASS_REMOVAL_SHARE = 0.10
 MASS_REMOVAL_MAX = 500
