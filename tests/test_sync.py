@@ -72,7 +72,7 @@ def test_output_plain_and_json(world3: World) -> None:
             "failed",
         }
     quiet = world3.sync("--quiet")
-    assert quiet.returncode == 0 and quiet.stdout == ""
+    assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == "", "cron mails nothing"
 
 
 def test_json_counts_the_first_run(world3: World) -> None:
@@ -268,10 +268,12 @@ def test_limit_uploads_at_most_n(world3: World) -> None:
 def test_failed_items_are_retried_then_given_up(world3: World) -> None:
     broken = world3.scenario.library.assets[world3.album("Holidays").asset_ids[0]]
     world3.immich.broken_assets.add(broken.id)
-    for run in range(5):
+    for run in range(4):
         result = world3.sync("--json")
         assert result.returncode == 1, (run, result.stderr)
         assert json.loads(result.stdout)["failed"] == 1
+    loud = world3.sync("--quiet")  # a failing run speaks even when quiet, and says why
+    assert loud.returncode == 1 and f"{broken.file_name} failed" in loud.stdout
     tries = len([r for r in world3.immich.ranges if r[0] == broken.id])
     sixth = world3.sync("--json")
     assert json.loads(sixth.stdout)["failed"] == 0 and json.loads(sixth.stdout)["given_up"] == 1

@@ -91,11 +91,13 @@ def sync(
     assert report is not None
     if as_json:
         say(json.dumps(report.to_json(), indent=2))
-    elif quiet and report.exit_code != 0:
+    elif quiet and report.exit_code != 0:  # quiet: speak only when something failed
         from immich_gphotos.ui.reporters import album_line, summary_line
 
         for result in report.albums:
             say(album_line(result))
+            for problem in result.problems:
+                say(f"  {problem}")
         say(summary_line(report))
     if report.error is not None and not as_json:
         from immich_gphotos.ui.console import warn
@@ -114,6 +116,6 @@ def _reporter(as_json: bool, quiet: bool, dry_run: bool, tty: bool):  # type: ig
         return NullReporter()
     if as_json:
         return PlainReporter(stream=sys.stderr, log_stream=sys.stderr, summary=False)
-    if quiet:
-        return PlainReporter(summary=False)
+    if quiet:  # not even informational lines on stderr: cron mails whatever is printed
+        return NullReporter()
     return RichReporter() if tty else PlainReporter()

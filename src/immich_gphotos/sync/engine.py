@@ -37,6 +37,7 @@ from immich_gphotos.sync.plan import (
 )
 from immich_gphotos.sync.report import AlbumResult, RunReport
 
+MAX_PROBLEMS_LISTED = 20  # per album in the summary; the log file has every one
 VERIFY_EVERY = timedelta(hours=24)  # an idle album is looked at (one albums.get) once a day
 
 
@@ -341,6 +342,8 @@ class SyncEngine:
         self.reporter.items_done(len(placed) + len(failed) + len(outcome.skipped))
         for asset, reason in failed:
             self.reporter.log(f"{album.spec.name}: {asset.file_name} failed: {reason}")
+            if len(result.problems) < MAX_PROBLEMS_LISTED:
+                result.problems.append(f"{asset.file_name} failed: {reason}")
         if outcome.fatal is not None:
             self._fatal(outcome.fatal)
         return len(placed)
