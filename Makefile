@@ -29,6 +29,7 @@ test: install
 lint: install
 	$(BIN)/ruff check src tests scripts
 	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/mypy src
 
 demo: install
 	$(BIN)/python scripts/demo.py

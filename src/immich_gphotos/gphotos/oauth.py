@@ -76,8 +76,8 @@ def _handler(answer: _Answer) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
-            host, port = self.server.server_address[:2]
-            answer.offer(f"http://{host}:{port}{self.path}", "browser")
+            port = self.server.server_address[1]  # type: ignore[index]  # an (host, port) tuple for AF_INET
+            answer.offer(f"http://127.0.0.1:{port}{self.path}", "browser")
             if "error" in query:
                 title, text = (
                     "Login not completed",

@@ -12,6 +12,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import NoReturn, TypeVar
 
 from immich_gphotos.budget import RequestBudget
 from immich_gphotos.config import AlbumSelection, Settings
@@ -38,7 +40,8 @@ from immich_gphotos.sync.plan import (
 from immich_gphotos.sync.report import AlbumResult, RunReport
 
 MAX_PROBLEMS_LISTED = 20  # per album in the summary; the log file has every one
-VERIFY_EVERY = timedelta(hours=24)  # an idle album is looked at (one albums.get) once a day
+VERIFY_EVERY = timedelta(hours=24)
+T = TypeVar("T")  # an idle album is looked at (one albums.get) once a day
 
 
 class _Stop(Exception):
@@ -467,11 +470,8 @@ class SyncEngine:
             for start in range(0, len(removals), limits.MAX_BATCH):
                 self._check_stop()
                 batch = removals[start : start + limits.MAX_BATCH]
-                self._call(
-                    lambda b=batch, g=google_album_id: self._google().batch_remove(
-                        g, [r.media_item_id for r in b]
-                    )
-                )
+                ids = [r.media_item_id for r in batch]
+                self._call(partial(self._google().batch_remove, google_album_id, ids))
                 self.records.record_removed(
                     album.spec.immich_id, google_album_id, [r.asset_id for r in batch]
                 )
@@ -486,15 +486,14 @@ class SyncEngine:
             return True
         return False
 
-    def _call(self, fn: Callable[[], object]) -> object:  # type: ignore[type-var]
+    def _call(self, fn: Callable[[], T]) -> T:
         """A Google call whose stopping errors end the run cleanly (progress is already saved)."""
         try:
             return fn()
         except (QuotaReached, StorageFull, AuthError, Unreachable) as exc:
             self._fatal(exc)
-            raise AssertionError("unreachable") from None
 
-    def _fatal(self, exc: Exception) -> None:
+    def _fatal(self, exc: Exception) -> NoReturn:
         if isinstance(exc, QuotaReached):
             self.report.stopped = exc.kind
             self.reporter.log(exc.message)

@@ -17,12 +17,14 @@ def when(moment: datetime | str | None) -> str:
         return "never"
     if isinstance(moment, str):
         try:
-            moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+            parsed = datetime.fromisoformat(moment.replace("Z", "+00:00"))
         except ValueError:
             return moment
-    if moment.tzinfo is not None:
-        moment = moment.astimezone()
-    return moment.strftime("%Y-%m-%d %H:%M")
+    else:
+        parsed = moment
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone()
+    return parsed.strftime("%Y-%m-%d %H:%M")
 
 
 def albums_table(rows: list[dict[str, Any]]) -> Table:
