@@ -231,6 +231,7 @@ def test_login_in_headless_chromium(configured, state_dir, tmp_path) -> None:
             "--disable-gpu",
             "--disable-quic",
             "--no-first-run",
+            "--password-store=basic",  # keep Chromium off the session's Secret Service
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",

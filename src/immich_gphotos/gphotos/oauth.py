@@ -76,8 +76,6 @@ def _handler(answer: _Answer) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
-            port = self.server.server_address[1]  # type: ignore[index]  # an (host, port) tuple for AF_INET
-            answer.offer(f"http://127.0.0.1:{port}{self.path}", "browser")
             if "error" in query:
                 title, text = (
                     "Login not completed",
@@ -96,8 +94,14 @@ def _handler(answer: _Answer) -> type[BaseHTTPRequestHandler]:
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
             self.end_headers()
             self.wfile.write(body)
+            self.wfile.flush()
+            # Only now hand the answer over: the command may exit at once (a refusal), and the
+            # browser must still get its page.
+            port = self.server.server_address[1]  # type: ignore[index]  # (host, port) for AF_INET
+            answer.offer(f"http://127.0.0.1:{port}{self.path}", "browser")
 
     return Handler
 
