@@ -29,6 +29,7 @@ def when(moment: datetime | str | None) -> str:
 
 def albums_table(rows: list[dict[str, Any]]) -> Table:
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title="Immich albums", title_justify="left")
     table.add_column("Name")
@@ -42,7 +43,7 @@ def albums_table(rows: list[dict[str, Any]]) -> Table:
     )  # whole, so it can be copied into `albums add`
     for row in rows:
         name = row["name"] + ("" if row["owned"] else f" (shared by {row['owner'] or 'someone'})")
-        table.add_row(
+        cells = [
             name,
             str(row["asset_count"]),
             when(row["last_change"]),
@@ -50,7 +51,8 @@ def albums_table(rows: list[dict[str, Any]]) -> Table:
             row["google_title"] or "",
             when(row["last_synced"]) if row["selected"] else "",
             row["id"],
-        )
+        ]
+        table.add_row(*(Text(c) for c in cells))  # names are the user's text, never markup
     return table
 
 

@@ -103,8 +103,11 @@ class RichReporter(PlainReporter):
 
     def album_started(self, album: AlbumPlan) -> None:
         if album.place:
+            from rich.markup import escape  # album names are the user's text: "[2024]" is no markup
+
             self.progress.console.print(
-                f"[bold]{album.spec.name}[/] -> {album.spec.google_title}: {len(album.place)} to place"
+                f"[bold]{escape(album.spec.name)}[/] -> {escape(album.spec.google_title)}: "
+                f"{len(album.place)} to place"
             )
 
     def transfer_started(self, key: str, name: str, size: int | None) -> None:
@@ -131,6 +134,7 @@ class RichReporter(PlainReporter):
 
     def run_done(self, report: RunReport) -> None:
         from rich.table import Table
+        from rich.text import Text
 
         if self._items is not None:
             self.progress.stop()
@@ -150,8 +154,8 @@ class RichReporter(PlainReporter):
             )
         for r in report.albums:
             table.add_row(
-                r.name,
-                r.google_title,
+                Text(r.name),  # the user's text, never markup
+                Text(r.google_title),
                 str(r.uploaded),
                 str(r.added),
                 str(r.removed),
@@ -160,9 +164,11 @@ class RichReporter(PlainReporter):
                 human_bytes(r.bytes),
             )
         self.console.print(table)
+        from rich.markup import escape
+
         for r in report.albums:
             for problem in r.problems:
-                self.console.print(f"[yellow]{r.name}:[/] {problem}", markup=True)
+                self.console.print(f"[yellow]{escape(r.name)}:[/] {escape(problem)}", markup=True)
         self.console.print(summary_line(report), markup=False)
 
     def log(self, message: str) -> None:
