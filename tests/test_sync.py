@@ -345,5 +345,7 @@ def test_steady_state_checks_the_login_once_a_day(world3: World) -> None:
     assert world3.sync().returncode == 0
     world3.google.faults.invalid_grant = True
     assert world3.sync().returncode == 0, "nothing to do and checked today: Google is not asked"
-    world3.day_passes()
+    library_requests = world3.google.library_requests
+    world3.day_passes(albums=False)  # only the login check is due: no album is looked at
     assert world3.sync().returncode == 4
+    assert world3.google.library_requests == library_requests, "the check is no Library request"

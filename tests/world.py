@@ -67,13 +67,14 @@ class World:
             self.scenario.me, f"NEW_{len(lib.assets)}.jpg", albums=[self.album(album)]
         )
 
-    def day_passes(self) -> None:
-        """As if a day went by: the daily login and album checks are due again."""
+    def day_passes(self, albums: bool = True) -> None:
+        """As if a day went by: the daily login check (and, with ``albums``, album checks) is due."""
         with self.state() as db:
             db.execute(
                 "UPDATE meta SET value = '2000-01-01T00:00:00Z' WHERE key = 'login_checked_at'"
             )
-            db.execute("UPDATE google_albums SET verified_at = '2000-01-01T00:00:00Z'")
+            if albums:
+                db.execute("UPDATE google_albums SET verified_at = '2000-01-01T00:00:00Z'")
 
     def state(self) -> sqlite3.Connection:
         return sqlite3.connect(self.state_dir / "state.sqlite3")

@@ -270,12 +270,12 @@ def _with_google(
             return counter.requests_on(day)
 
     budget = RequestBudget(settings.google.daily_request_budget, load, add)
-    google = stack.enter_context(
-        GooglePhotosClient(settings.google.api_url, TokenSource(client, refresh), budget)
-    )
-    return type(clients)(
-        immich=clients.immich, google=google, budget=budget, client_id=client.client_id
-    )
+    tokens = TokenSource(client, refresh)
+    _check_login_daily(state, tokens)
+    google = stack.enter_context(GooglePhotosClient(settings.google.api_url, tokens, budget))
+    from immich_gphotos.sync.engine import Clients
+
+    return Clients(immich=clients.immich, google=google, budget=budget, client_id=client.client_id)
 
 
 @contextmanager
