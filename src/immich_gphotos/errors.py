@@ -14,10 +14,10 @@ The tree, mapped to exit codes in one place (``cli.main``)::
       StorageFull (8)                the Google account is out of storage
       RemoteError (1)                a server answered with an error we cannot fix for the user
         NotFound (1)                 an album or asset that the server does not know
-      Interrupted (130)
       StateError (1)                 the state database is unusable (newer schema, corrupt)
 
-Messages never contain a secret.
+Interruption (130) is not an error: SIGINT/SIGTERM set a stop event and the run report says
+"interrupted"; a ^C during a prompt is mapped in ``cli.run``. Messages never contain a secret.
 """
 
 from __future__ import annotations
@@ -91,10 +91,6 @@ class RemoteError(AppError):
 
 class NotFound(RemoteError):
     pass
-
-
-class Interrupted(AppError):
-    exit_code = 130
 
 
 class StateError(AppError):
