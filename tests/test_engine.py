@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from immich_gphotos import config as config_mod
+from immich_gphotos.commands.sync import run_options, run_sync
 from immich_gphotos.gphotos import limits
-from immich_gphotos.run import SyncRequest, run_sync
 from immich_gphotos.sync.events import NullReporter
 from tests.helpers import run_cli, set_config
 from tests.world import World
@@ -15,9 +15,8 @@ from tests.world import World
 def test_a_full_album_continues_in_title_2(world3: World, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(limits, "ALBUM_LIMIT", 4)  # Google's 20,000, made small
     world3.google.album_limit = 4
-    report = run_sync(
-        config_mod.load(world3.config), SyncRequest(albums=["Holidays"]), NullReporter()
-    ).report
+    settings = config_mod.load(world3.config)
+    report = run_sync(settings, run_options(settings, albums=["Holidays"]), NullReporter()).report
     assert report is not None and report.exit_code == 0
     first, second = (
         world3.google.album_by_title("Holidays"),

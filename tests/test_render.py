@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from immich_gphotos.sync.report import AlbumResult, RunReport
+from immich_gphotos.sync.report import AlbumResult, RunReport, album_line, human_bytes, summary_line
 from immich_gphotos.ui.render import albums_table, when
-from immich_gphotos.ui.reporters import album_line, human_bytes, summary_line
 
 
 def test_album_names_are_not_markup() -> None:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from immich_gphotos.credentials.base import IMMICH_API_KEY, open_store
+from immich_gphotos.credentials.backends import open_store
+from immich_gphotos.credentials.base import IMMICH_API_KEY
 from immich_gphotos.credentials.file_store import FileStore
 from immich_gphotos.errors import SecretsUnavailable
 

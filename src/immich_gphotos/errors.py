@@ -22,11 +22,49 @@ Interruption (130) is not an error: SIGINT/SIGTERM set a stop event and the run 
 
 from __future__ import annotations
 
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Every exit status the tool gives, in one table (shared/SPEC.md "Exit codes")."""
+
+    OK = 0
+    FAILED = 1
+    USAGE = 2
+    CONFIG = 3
+    AUTH = 4
+    LOCKED = 5
+    QUOTA = 6
+    UNREACHABLE = 7
+    STORAGE_FULL = 8
+    STATE_UNWRITABLE = 9
+    INTERRUPTED = 130
+
+
+EXIT_MEANINGS: dict[ExitCode, str] = {
+    ExitCode.OK: "success (everything selected is in sync, or --limit reached)",
+    ExitCode.FAILED: "some items failed (retried next run)",
+    ExitCode.USAGE: "usage error",
+    ExitCode.CONFIG: "not configured or invalid config",
+    ExitCode.AUTH: "authentication needed",
+    ExitCode.LOCKED: "another run holds the lock",
+    ExitCode.QUOTA: "stopped at Google's daily quota or the budget",
+    ExitCode.UNREACHABLE: "Immich or Google unreachable",
+    ExitCode.STORAGE_FULL: "Google storage full",
+    ExitCode.STATE_UNWRITABLE: "the state dir cannot be written",
+    ExitCode.INTERRUPTED: "interrupted",
+}
+
+
+def exit_status_help(codes: tuple[ExitCode, ...] = tuple(ExitCode)) -> str:
+    """The "Exit status:" paragraph of a command's help, from the one table above."""
+    return "Exit status: " + "; ".join(f"{int(c)} {EXIT_MEANINGS[c]}" for c in codes) + "."
+
 
 class AppError(Exception):
     """An error meant for the user: printed as one sentence, no traceback."""
 
-    exit_code = 1
+    exit_code: int = ExitCode.FAILED
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -37,11 +75,11 @@ class AppError(Exception):
 
 
 class UsageError(AppError):
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 class ConfigError(AppError):
-    exit_code = 3
+    exit_code = ExitCode.CONFIG
 
 
 class UnsupportedServer(ConfigError):
@@ -49,7 +87,7 @@ class UnsupportedServer(ConfigError):
 
 
 class AuthError(AppError):
-    exit_code = 4
+    exit_code = ExitCode.AUTH
 
 
 class SecretsUnavailable(AuthError):
@@ -57,11 +95,11 @@ class SecretsUnavailable(AuthError):
 
 
 class AlreadyRunning(AppError):
-    exit_code = 5
+    exit_code = ExitCode.LOCKED
 
 
 class QuotaReached(AppError):
-    exit_code = 6
+    exit_code = ExitCode.QUOTA
 
     def __init__(self, message: str, kind: str = "quota") -> None:
         super().__init__(message)
@@ -69,24 +107,34 @@ class QuotaReached(AppError):
 
 
 class Unreachable(AppError):
-    exit_code = 7
+    exit_code = ExitCode.UNREACHABLE
+
+    def __init__(self, message: str, *, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable  # False for a TLS refusal: trying again cannot help
 
 
 class StorageFull(AppError):
-    exit_code = 8
+    exit_code = ExitCode.STORAGE_FULL
 
 
 class RemoteError(AppError):
     """A server answered with an error; carries what helps a bug report."""
 
     def __init__(
-        self, message: str, *, status: int | None = None, correlation_id: str | None = None
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        correlation_id: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
         if correlation_id:
             message = f"{message} (correlation id {correlation_id})"
         super().__init__(message)
-        self.status = status
+        self.status = status  # None: no answer came whole (a body that broke off mid-way)
         self.correlation_id = correlation_id
+        self.retry_after = retry_after  # seconds, from the server's Retry-After
 
 
 class NotFound(RemoteError):

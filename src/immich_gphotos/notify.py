@@ -10,6 +10,7 @@ import subprocess
 from collections.abc import Callable
 
 from immich_gphotos.config import NotifySettings
+from immich_gphotos.errors import ExitCode
 
 log = logging.getLogger("immich_gphotos.notify")
 OUTCOME_KEY = "last_outcome"
@@ -18,11 +19,11 @@ TIMEOUT = 10.0
 
 def outcome_of(exit_code: int) -> str | None:
     """ok | failing | auth needed; None for runs that say nothing about health (lock held, ^C)."""
-    if exit_code in (0, 6):  # a budget or quota stop is how a big first sync proceeds
+    if exit_code in (ExitCode.OK, ExitCode.QUOTA):  # how a big first sync proceeds
         return "ok"
-    if exit_code == 4:
+    if exit_code == ExitCode.AUTH:
         return "auth needed"
-    if exit_code in (5, 130):
+    if exit_code in (ExitCode.LOCKED, ExitCode.INTERRUPTED):
         return None
     return "failing"
 
@@ -53,7 +54,7 @@ class Notifier:
         """Ping the result; run the command when the outcome changed. Returns the new outcome."""
         if self.settings.ping_url:
             base = self.settings.ping_url.rstrip("/")
-            self._send(base if exit_code == 0 else f"{base}/fail", summary)
+            self._send(base if exit_code == ExitCode.OK else f"{base}/fail", summary)
         outcome = outcome_of(exit_code)
         if outcome is None:
             return previous

@@ -14,6 +14,11 @@ MAX_LISTED = 15
 class Candidate:
     id: str
     name: str
+    aliases: tuple[str, ...] = ()  # other names it goes by (the state's, the Google title)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
 
 
 def _listing(candidates: Sequence[Candidate]) -> str:
@@ -27,7 +32,7 @@ def resolve(query: str, candidates: Sequence[Candidate]) -> Candidate:
     for c in candidates:
         if c.id == query:
             return c
-    exact = [c for c in candidates if c.name == query]
+    exact = [c for c in candidates if query in c.names]
     if len(exact) == 1:
         return exact[0]
     if len(exact) > 1:
@@ -35,7 +40,11 @@ def resolve(query: str, candidates: Sequence[Candidate]) -> Candidate:
             f'Album name "{query}" is ambiguous: {_listing(exact)}; give the album id instead.'
         )
     folded = query.casefold()
-    prefixed = [c for c in candidates if c.name.casefold().startswith(folded)] if folded else []
+    prefixed = (
+        [c for c in candidates if any(n.casefold().startswith(folded) for n in c.names)]
+        if folded
+        else []
+    )
     if len(prefixed) == 1:
         return prefixed[0]
     if len(prefixed) > 1:

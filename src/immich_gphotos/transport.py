@@ -7,10 +7,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from typing import TypeVar
 
 import httpx
 
 from immich_gphotos import __version__
+from immich_gphotos.errors import RemoteError, Unreachable
+
+T = TypeVar("T")
 
 USER_AGENT = f"immich-gphotos/{__version__}"
 
@@ -53,6 +57,41 @@ class RetryPolicy:
         elif retry_after:
             wait = max(wait, retry_after)
         return wait + (self.rand() * 0.25 if status == 429 else 0.0)
+
+    def transient(self, exc: BaseException) -> bool:
+        """Worth another try: a connection that broke (not a TLS refusal), a status in
+        ``statuses``, or a body that broke off mid-way (a RemoteError without a status)."""
+        if isinstance(exc, Unreachable):
+            return exc.retryable
+        if isinstance(exc, RemoteError):
+            return exc.status is None or exc.status in self.statuses
+        return False
+
+    def call(
+        self,
+        once: Callable[[], T],
+        *,
+        transient: Callable[[BaseException], bool] | None = None,
+        before_retry: Callable[[], None] | None = None,
+    ) -> T:
+        """The one retry loop: run ``once`` until it returns, a non-transient error is raised, or
+        the attempts are used up. The wait honours Retry-After and the per-status minimums;
+        ``before_retry`` runs between tries (a streamed upload asks Google where to resume)."""
+        is_transient = transient or self.transient
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return once()
+            except Exception as exc:
+                if attempt >= self.attempts or not is_transient(exc):
+                    raise
+                status = getattr(exc, "status", None)
+                if status is None:  # a broken connection: back off as after a 5xx
+                    status = 500
+                self.sleep(self.delay(attempt, status, getattr(exc, "retry_after", None)))
+                if before_retry is not None:
+                    before_retry()
 
 
 def retry_after_seconds(response: httpx.Response) -> float | None:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import traceback
 
-from immich_gphotos.errors import AppError
+from immich_gphotos.errors import AppError, ExitCode, exit_status_help
 
-EXIT_STATUS_HELP = """\
-Exit status: 0 success; 1 some items failed; 2 usage error; 3 not configured or invalid config;
-4 authentication needed; 5 another run holds the lock; 6 stopped at Google's daily quota or the
-budget; 7 Immich or Google unreachable; 8 Google storage full; 130 interrupted."""
+EXIT_STATUS_HELP = exit_status_help()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -20,8 +18,22 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(code)
 
 
+def wants_json(args: list[str]) -> bool:
+    """--json among the options (not after a ``--``): failures then print a JSON object too."""
+    options = args[: args.index("--")] if "--" in args else args
+    return "--json" in options
+
+
 def run(args: list[str], debug: bool = False) -> int:
     """Run the app and map every outcome to an exit code, in this one place."""
+    code, error = _run(args, debug)
+    if error is not None and wants_json(args):
+        # shared/SPEC.md, Output: one JSON value on stdout even when the command fails early
+        print(json.dumps({"exit_code": int(code), "error": error}), flush=True)
+    return int(code)
+
+
+def _run(args: list[str], debug: bool) -> tuple[int, str | None]:
     import typer
 
     from immich_gphotos.cli.app import build_app
@@ -29,30 +41,31 @@ def run(args: list[str], debug: bool = False) -> int:
 
     try:
         result = build_app()(args=args, prog_name="immich-gphotos", standalone_mode=False)
-        return result if isinstance(result, int) else 0
+        return (result if isinstance(result, int) else ExitCode.OK), None
     except AppError as exc:
         if debug:
             traceback.print_exc()
         warn(f"Error: {exc.message}")
-        return exc.exit_code
+        return exc.exit_code, exc.message
     except typer.Exit as exc:
-        return exc.exit_code
+        return exc.exit_code, None
     except typer.TyperException as exc:  # the parser's usage errors (exit 2) and the like
         show = getattr(exc, "show", None)
         if show:
             show()
         else:
             warn(f"Error: {exc.format_message()}")
-        return exc.exit_code
+        return exc.exit_code, exc.format_message()
     except (typer.Abort, KeyboardInterrupt, EOFError):
         warn("Interrupted.")
-        return 130
+        return ExitCode.INTERRUPTED, "interrupted"
     except Exception as exc:  # a bug: say so briefly; the traceback only with --debug
+        message = (
+            f"unexpected {exc.__class__.__name__}: {exc}; run again with --debug for "
+            "details and report it at https://github.com/immich-gphotos/immich-gphotos/issues."
+        )
         if debug:
             traceback.print_exc()
         else:
-            warn(
-                f"Error: unexpected {exc.__class__.__name__}: {exc}; run again with --debug for "
-                "details and report it at https://github.com/immich-gphotos/immich-gphotos/issues."
-            )
-        return 1
+            warn(f"Error: {message}")
+        return ExitCode.FAILED, message

@@ -7,14 +7,7 @@ from typing import Annotated
 
 import typer
 
-from immich_gphotos.cli.common import (
-    ConfigOption,
-    DebugOption,
-    config_file,
-    immich_client,
-    load_settings,
-    open_secrets,
-)
+from immich_gphotos.cli.common import ConfigOption, DebugOption, config_file, load_settings
 
 app = typer.Typer(
     help="List the Immich albums (owned and shared with you); add or remove albums from the sync.",
@@ -41,12 +34,13 @@ def albums(
     if ctx.invoked_subcommand is not None:
         ctx.meta["albums_config"] = config
         return
-    from immich_gphotos.albums import list_albums
+    from immich_gphotos.commands.albums import list_albums
+    from immich_gphotos.commands.connect import open_immich
     from immich_gphotos.ui.console import say, stdout
     from immich_gphotos.ui.render import albums_table
 
     settings = load_settings(ctx, config)
-    with immich_client(settings, open_secrets(settings)) as immich:
+    with open_immich(settings) as immich:
         rows = list_albums(settings, immich)
     if as_json:
         say(json.dumps(rows, indent=2, default=str))
@@ -70,12 +64,13 @@ def add(
     debug: DebugOption = False,
 ) -> None:
     """Select albums for sync (their Google albums are created by the next sync)."""
-    from immich_gphotos.albums import add_albums
+    from immich_gphotos.commands.albums import add_albums
+    from immich_gphotos.commands.connect import open_immich
     from immich_gphotos.ui.console import say
 
     local = config or ctx.meta.get("albums_config")
     settings = load_settings(ctx, local)
-    with immich_client(settings, open_secrets(settings)) as immich:
+    with open_immich(settings) as immich:
         for line in add_albums(config_file(ctx, local), settings, immich, names, title):
             say(line)
 
@@ -88,15 +83,10 @@ def remove(
     debug: DebugOption = False,
 ) -> None:
     """Deselect albums. Nothing is deleted in Google Photos; the albums there stay as they are."""
-    from immich_gphotos.albums import remove_albums
+    from immich_gphotos.commands.albums import remove_albums
     from immich_gphotos.ui.console import say
 
     local = config or ctx.meta.get("albums_config")
     settings = load_settings(ctx, local)
-    for line in remove_albums(
-        config_file(ctx, local),
-        settings,
-        lambda: immich_client(settings, open_secrets(settings)),
-        names,
-    ):
+    for line in remove_albums(config_file(ctx, local), settings, names):
         say(line)

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from immich_gphotos import __version__
-from immich_gphotos.cli import EXIT_STATUS_HELP
 from immich_gphotos.cli.common import GlobalOptions
+from immich_gphotos.errors import exit_status_help
 
 
 def _version(value: bool) -> None:
@@ -23,7 +23,8 @@ def build_app() -> typer.Typer:
 
     app = typer.Typer(
         name="immich-gphotos",
-        help="Keep chosen Immich albums mirrored into Google Photos albums.\n\n" + EXIT_STATUS_HELP,
+        help="Keep chosen Immich albums mirrored into Google Photos albums.\n\n"
+        + exit_status_help(),
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,  # never print locals: they may hold a key or a token

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from immich_gphotos.cli.common import ConfigOption, DebugOption, load_settings, open_secrets
+from immich_gphotos.cli.common import ConfigOption, DebugOption, load_settings
 from immich_gphotos.errors import AuthError, UsageError
 
 HELP = """Log in to Google Photos and store the refresh token as a secret.
@@ -61,11 +61,13 @@ def auth(
     config: ConfigOption = None,
     debug: DebugOption = False,
 ) -> None:
-    from immich_gphotos.gphotos import account
+    from immich_gphotos.commands import auth as account
     from immich_gphotos.ui.console import say, warn
 
     if status and logout:
         raise UsageError("--status and --logout do not go together; run one, then the other.")
+    from immich_gphotos.commands.connect import open_secrets
+
     settings = load_settings(ctx, config)
     store = open_secrets(settings)
 
@@ -99,45 +101,35 @@ def auth(
 
 
 def _login(settings, store, *, no_browser: bool, port: int, new_client: bool, timeout: int) -> None:  # type: ignore[no-untyped-def]
-    from immich_gphotos.gphotos import account
-    from immich_gphotos.gphotos.oauth import LoopbackLogin
-    from immich_gphotos.state.store import StateStore
+    from immich_gphotos.commands.auth import login
     from immich_gphotos.ui.console import say
 
-    client = account.load_client(settings)
-    state = StateStore.open(settings.state_dir)
-    try:
-        switching = account.check_client(state, client, new_client)
-        login = LoopbackLogin(client, port)
-        try:
-            login.start()
-            say(f"Listening on 127.0.0.1:{login.port} for Google's answer.")
-            if port:
-                say(
-                    f"From another machine, tunnel first: ssh -L {login.port}:127.0.0.1:{login.port} THIS-HOST"
-                )
-            opened = False if no_browser else _open_browser(login.url)
+    def present(flow) -> None:  # type: ignore[no-untyped-def]
+        say(f"Listening on 127.0.0.1:{flow.port} for Google's answer.")
+        if port:
             say(
-                "Open this URL in a browser to log in:"
-                if not opened
-                else "A browser was opened; if it was not, open this URL:"
+                f"From another machine, tunnel first: ssh -L {flow.port}:127.0.0.1:{flow.port} THIS-HOST"
             )
-            print(login.url, flush=True)  # whole, on one line, never wrapped
-            if no_browser:
-                say(
-                    f"Then either let the browser reach 127.0.0.1:{login.port}, or paste here the address it was sent to (starting http://127.0.0.1:{login.port}/):"
-                )
-                login.read_pasted()
-            result = login.wait(timeout)
-        finally:
-            login.close()
-        account.save_login(store, state, result, switching)
-    finally:
-        state.close()
-    say(
-        f"Logged in to Google with OAuth client {result.client_id}; the login is kept in {store.describe()}."
+        opened = False if no_browser else _open_browser(flow.url)
+        say(
+            "Open this URL in a browser to log in:"
+            if not opened
+            else "A browser was opened; if it was not, open this URL:"
+        )
+        print(flow.url, flush=True)  # whole, on one line, never wrapped
+        if no_browser:
+            say(
+                f"Then either let the browser reach 127.0.0.1:{flow.port}, or paste here the address it was sent to (starting http://127.0.0.1:{flow.port}/):"
+            )
+            flow.read_pasted()
+
+    done = login(
+        settings, store, port=port, new_client=new_client, timeout=timeout, present=present
     )
-    if switching:
+    say(
+        f"Logged in to Google with OAuth client {done.client_id}; the login is kept in {done.kept_in}."
+    )
+    if done.switched_client:
         say("The OAuth client changed: the Google albums will be created again by the next sync.")
 
 

@@ -1,4 +1,4 @@
-"""What the commands share: the global options, loading settings, opening secrets and clients."""
+"""What the commands' parsers share: the global options and loading the settings."""
 
 from __future__ import annotations
 
@@ -9,12 +9,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from immich_gphotos import config as config_mod
-from immich_gphotos.errors import AuthError
 
 if TYPE_CHECKING:
     from immich_gphotos.config import Settings
-    from immich_gphotos.credentials.base import SecretStore
-    from immich_gphotos.immich.client import ImmichClient
 
 ConfigOption = Annotated[
     Path | None,
@@ -42,21 +39,3 @@ def config_file(ctx: typer.Context, local: Path | None) -> Path:
 
 def load_settings(ctx: typer.Context, local: Path | None) -> Settings:
     return config_mod.load(config_file(ctx, local))
-
-
-def open_secrets(settings: Settings) -> SecretStore:
-    from immich_gphotos.credentials.base import open_store
-
-    return open_store(settings.secrets_backend, settings.state_dir)
-
-
-def immich_client(settings: Settings, store: SecretStore) -> ImmichClient:
-    from immich_gphotos.credentials.base import immich_api_key
-    from immich_gphotos.immich.client import ImmichClient
-
-    key = immich_api_key(store)
-    if not key:
-        raise AuthError(
-            "No Immich API key is stored; run `immich-gphotos init` (or set IMMICH_API_KEY)."
-        )
-    return ImmichClient(settings.immich.url, key, verify=settings.immich.verify_tls)

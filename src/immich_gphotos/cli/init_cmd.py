@@ -61,7 +61,7 @@ def init(
     debug: DebugOption = False,
 ) -> None:
     from immich_gphotos import config as config_mod
-    from immich_gphotos.setup import SetupRequest, configure
+    from immich_gphotos.commands.init import SetupRequest, configure
     from immich_gphotos.ui.console import say
 
     path = config_file(ctx, config)

@@ -20,7 +20,7 @@ def status(
     config: ConfigOption = None,
     debug: DebugOption = False,
 ) -> None:
-    from immich_gphotos.status import collect
+    from immich_gphotos.commands.status import collect
     from immich_gphotos.ui.console import say
     from immich_gphotos.ui.render import status_lines
 

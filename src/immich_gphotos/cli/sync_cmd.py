@@ -8,13 +8,12 @@ from typing import Annotated
 import typer
 
 from immich_gphotos.cli.common import ConfigOption, DebugOption, load_settings
+from immich_gphotos.errors import ExitCode, exit_status_help
 
 HELP = """One run: make every selected Google album hold every eligible asset of its Immich album.
 
 Uploads are streamed from Immich to Google, deduplicated by checksum, saved after every batch.
-Exit status: 0 in sync (or --limit reached), 1 some items failed, 4 login needed, 5 another run
-holds the lock, 6 stopped at the request budget or Google's daily quota, 7 unreachable,
-8 Google storage full, 130 interrupted."""
+""" + exit_status_help()
 
 
 def sync(
@@ -64,13 +63,14 @@ def sync(
     config: ConfigOption = None,
     debug: DebugOption = False,
 ) -> int:
-    from immich_gphotos.run import SyncRequest, run_sync
+    from immich_gphotos.commands.sync import run_options, run_sync
     from immich_gphotos.ui.console import is_tty, say
     from immich_gphotos.ui.render import plan_lines
 
     settings = load_settings(ctx, config)
     reporter = _reporter(as_json, quiet, dry_run, is_tty())
-    request = SyncRequest(
+    options = run_options(
+        settings,
         albums=list(album or []),
         dry_run=dry_run,
         limit=limit,
@@ -78,7 +78,7 @@ def sync(
         retry_failed=retry_failed,
         allow_mass_removal=allow_mass_removal,
     )
-    outcome = run_sync(settings, request, reporter)
+    outcome = run_sync(settings, options, reporter)
     if dry_run:
         assert outcome.plan is not None
         if as_json:
@@ -86,13 +86,13 @@ def sync(
         else:
             for line in plan_lines(outcome.plan):
                 say(line)
-        return 0
+        return ExitCode.OK
     report = outcome.report
     assert report is not None
     if as_json:
         say(json.dumps(report.to_json(), indent=2))
     elif quiet and report.exit_code != 0:  # quiet: speak only when something failed
-        from immich_gphotos.ui.reporters import album_line, summary_line
+        from immich_gphotos.sync.report import album_line, summary_line
 
         for result in report.albums:
             say(album_line(result))

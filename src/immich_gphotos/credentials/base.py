@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Protocol
-
-from immich_gphotos.errors import SecretsUnavailable
 
 SERVICE = "immich-gphotos"
 IMMICH_API_KEY = "immich-api-key"
@@ -28,34 +25,6 @@ class SecretStore(Protocol):
     def set(self, key: str, value: str) -> None: ...
 
     def delete(self, key: str) -> None: ...
-
-
-def open_store(backend: str, state_dir: Path) -> SecretStore:
-    """Open the configured backend.
-
-    "auto" takes the encrypted file when one already exists in the state dir (so a cron job
-    set up with a passphrase keeps using it), else a usable OS keyring, else the file.
-    """
-    from immich_gphotos.credentials.file_store import FileStore
-    from immich_gphotos.credentials.keyring_store import KeyringStore, keyring_problem
-
-    secrets_file = state_dir / SECRETS_FILE_NAME
-    if backend == "file":
-        return FileStore(secrets_file)
-    if backend == "keyring":
-        problem = keyring_problem()
-        if problem:
-            raise SecretsUnavailable(
-                f"The OS keyring cannot be used ({problem}); unlock it, or set "
-                '[secrets] backend = "file" and IMMICH_GPHOTOS_PASSPHRASE (or _PASSPHRASE_FILE).'
-            )
-        return KeyringStore()
-    if secrets_file.exists():
-        return FileStore(secrets_file)
-    problem = keyring_problem()
-    if problem is None:
-        return KeyringStore()
-    return FileStore(secrets_file, keyring_problem=problem)
 
 
 def immich_api_key(store: SecretStore) -> str | None:

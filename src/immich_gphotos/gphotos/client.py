@@ -85,33 +85,24 @@ class GooglePhotosClient:
     def _send(
         self, method: str, url: str, *, replayable: bool = True, **kwargs: Any
     ) -> httpx.Response:
-        """One call with retries; ``replayable=False`` (a streamed body) makes exactly one attempt."""
-        attempt = 0
-        while True:
-            attempt += 1
-            last = attempt >= self._retry.attempts or not replayable
+        """One call under the retry policy; ``replayable=False`` (a streamed body) makes exactly
+        one attempt: the caller retries it by reopening the source (``_with_reopen``)."""
+
+        def once() -> httpx.Response:
             try:
                 response = self._http.request(method, url, **kwargs)
             except httpx.TransportError as exc:
-                if last:
-                    raise Unreachable(
-                        f"Cannot reach Google Photos at {self.api_url}: {describe_transport_error(exc)}; "
-                        "check the network and try again."
-                    ) from None
-                self._retry.sleep(self._retry.delay(attempt, status=500))
-                continue
+                raise Unreachable(
+                    f"Cannot reach Google Photos at {self.api_url}: {describe_transport_error(exc)}; "
+                    "check the network and try again."
+                ) from None
             if response.is_success:
                 return response
-            error = self._error(response)
-            retryable = response.status_code >= 500 or (
-                response.status_code == 429 and not isinstance(error, QuotaReached)
-            )
-            if retryable and not last:
-                self._retry.sleep(
-                    self._retry.delay(attempt, response.status_code, retry_after_seconds(response))
-                )
-                continue
-            raise error
+            raise self._error(response)
+
+        if not replayable:
+            return once()
+        return self._retry.call(once)
 
     def _error(self, response: httpx.Response) -> Exception:
         status = response.status_code
@@ -139,6 +130,7 @@ class GooglePhotosClient:
             f"Google answered {status} {reason or ''}: {message}".replace("  ", " "),
             status=status,
             reason=reason,
+            retry_after=retry_after_seconds(response),
         )
 
     def _json(self, method: str, url: str, **kwargs: Any) -> Any:
@@ -280,19 +272,11 @@ class GooglePhotosClient:
         self, once: Callable[[], str], resume: Callable[[], None] | None = None
     ) -> str:
         """Retry a streamed upload: each try reopens the source (where ``resume`` says to)."""
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return once()
-            except (Unreachable, RemoteError, AuthError) as exc:
-                if not _transient(exc) or attempt >= self._retry.attempts:
-                    raise
-                self._retry.sleep(
-                    self._retry.delay(attempt, status=getattr(exc, "status", None) or 500)
-                )
-                if resume:
-                    resume()
+        return self._retry.call(once, transient=self._stream_transient, before_retry=resume)
+
+    def _stream_transient(self, exc: BaseException) -> bool:
+        """A 401 after which the token was refreshed is worth another try of a streamed body."""
+        return isinstance(exc, GoogleUnauthorized) or self._retry.transient(exc)
 
     def _upload_resumable(
         self,
@@ -367,16 +351,6 @@ class GooglePhotosClient:
 
 class GoogleUnauthorized(AuthError):
     """A 401 that survived a token refresh (for a streamed body: one that may, on the next try)."""
-
-
-def _transient(exc: Exception) -> bool:
-    """Worth another try of a streamed upload: a broken connection on either side, a 401 after
-    which the token was refreshed, a 408/429/5xx, or a broken Immich download (no status)."""
-    if isinstance(exc, Unreachable | GoogleUnauthorized):
-        return True
-    if isinstance(exc, RemoteError):
-        return exc.status is None or exc.status in (408, 429) or exc.status >= 500
-    return False
 
 
 class _ByteCursor:

@@ -11,8 +11,15 @@ from immich_gphotos.errors import RemoteError
 class GoogleApiError(RemoteError):
     """Google answered with a google.rpc.Status error the caller may handle (404, 400, 403...)."""
 
-    def __init__(self, message: str, *, status: int, reason: str | None = None) -> None:
-        super().__init__(message, status=status)
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        reason: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, status=status, retry_after=retry_after)
         self.reason = reason  # google.rpc status name, e.g. INVALID_ARGUMENT
 
 

@@ -106,38 +106,31 @@ class ImmichClient:
     def _send(
         self, method: str, path: str, *, stream: bool = False, **kwargs: Any
     ) -> httpx.Response:
-        """Send with retries on connection errors and transient statuses; map errors to types."""
-        attempt = 0
-        while True:
-            attempt += 1
+        """Send with the retry policy (connection errors, transient statuses); errors typed."""
+
+        def once() -> httpx.Response:
+            self.requests += 1
             try:
-                self.requests += 1
                 request = self._http.build_request(method, path, **kwargs)
                 response = self._http.send(request, stream=stream)
             except httpx.TransportError as exc:
-                if is_tls_error(exc) or attempt >= self._retry.attempts:
-                    raise self._unreachable(exc) from None
-                self._retry.sleep(self._retry.delay(attempt))
-                continue
-            if response.status_code in self._retry.statuses and attempt < self._retry.attempts:
-                wait = self._retry.delay(
-                    attempt, response.status_code, retry_after_seconds(response)
-                )
-                response.close()
-                self._retry.sleep(wait)
-                continue
+                raise self._unreachable(exc) from None
             if response.is_success:
                 return response
             if stream:
                 response.read()
             raise self._error(method, path, response)
 
+        return self._retry.call(once)
+
     def _unreachable(self, exc: httpx.TransportError) -> Unreachable:
         cause = describe_transport_error(exc)
         fix = "check [immich] url and that the server is running"
         if is_tls_error(exc):
             fix = "set [immich] verify_tls to the CA bundle that signed the server's certificate"
-        return Unreachable(f"Cannot reach Immich at {self.url}: {cause}; {fix}.")
+        return Unreachable(
+            f"Cannot reach Immich at {self.url}: {cause}; {fix}.", retryable=not is_tls_error(exc)
+        )
 
     def _error(self, method: str, path: str, response: httpx.Response) -> Exception:
         message, correlation = _error_details(response)
@@ -171,6 +164,7 @@ class ImmichClient:
             f"Immich answered {status} to {method} {path}: {message or response.reason_phrase}",
             status=status,
             correlation_id=correlation,
+            retry_after=retry_after_seconds(response),
         )
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:

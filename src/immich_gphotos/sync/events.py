@@ -87,13 +87,13 @@ class LoggingReporter:
         self.inner.items_done(n)
 
     def album_done(self, result: AlbumResult) -> None:
-        from immich_gphotos.ui.reporters import album_line
+        from immich_gphotos.sync.report import album_line
 
         self.log_.info(album_line(result))
         self.inner.album_done(result)
 
     def run_done(self, report: RunReport) -> None:
-        from immich_gphotos.ui.reporters import summary_line
+        from immich_gphotos.sync.report import summary_line
 
         self.log_.info(summary_line(report))
         self.inner.run_done(report)

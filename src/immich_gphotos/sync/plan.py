@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 
 from immich_gphotos.config import SyncSettings
 from immich_gphotos.gphotos.limits import MAX_BATCH, RAW_UPLOAD_LIMIT, RESUMABLE_CHUNK
 from immich_gphotos.immich.models import ImmichAsset
+from immich_gphotos.state.views import GooglePart, StateView
 from immich_gphotos.sync.eligibility import skip_reason
+
+__all__ = ["GooglePart", "StateView"]  # the state's view types, planned against here
 
 GIVE_UP_AFTER = 5  # failed runs before an item waits for --retry-failed
 MASS_REMOVAL_SHARE = 0.10
@@ -30,30 +33,6 @@ class AlbumSpec:
     name: str
     google_title: str
     assets: tuple[ImmichAsset, ...]
-
-
-@dataclass(frozen=True)
-class GooglePart:
-    part: int
-    google_album_id: str
-    title: str
-    item_count: int
-
-
-@dataclass(frozen=True)
-class StateView:
-    """What the state says, as plain mappings (a snapshot, taken before planning)."""
-
-    media_by_checksum: Mapping[str, str] = field(default_factory=dict)  # our items, by checksum
-    ref_refused: frozenset[str] = frozenset()  # media ids batchAdd refused (not app-created)
-    placed: Mapping[tuple[str, str], str] = field(
-        default_factory=dict
-    )  # (album, asset) -> google album
-    media_of_asset: Mapping[str, str] = field(default_factory=dict)  # asset id -> media item id
-    parts: Mapping[str, tuple[GooglePart, ...]] = field(
-        default_factory=dict
-    )  # album -> its Google albums
-    attempts: Mapping[str, int] = field(default_factory=dict)  # asset id -> failed runs so far
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,12 @@
-"""RunReport: what a sync run did, per album and in total, and the exit code it means. No rendering."""
+"""RunReport: what a sync run did, per album and in total, and the exit code it means; and the
+plain one-line texts of it that the log file, notifications and cron output share."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from immich_gphotos.errors import AppError
+from immich_gphotos.errors import AppError, ExitCode
 
 
 @dataclass
@@ -39,16 +40,16 @@ class RunReport:
     @property
     def exit_code(self) -> int:
         if self.stopped == "interrupted":
-            return 130
+            return ExitCode.INTERRUPTED
         if self.stopped in ("budget", "quota"):
-            return 6
+            return ExitCode.QUOTA
         if self.stopped == "storage":
-            return 8
+            return ExitCode.STORAGE_FULL
         if self.error is not None:
             return self.error.exit_code
         if self.total("failed") or self.total("removal_refused"):
-            return 1
-        return 0
+            return ExitCode.FAILED
+        return ExitCode.OK
 
     def to_json(self) -> dict[str, Any]:
         keys = ("uploaded", "added", "removed", "skipped", "failed", "bytes")
@@ -66,3 +67,34 @@ class RunReport:
                 for a in self.albums
             ],
         }
+
+
+def human_bytes(n: float) -> str:
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if abs(n) < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} TB"
+
+
+def album_line(r: AlbumResult) -> str:
+    line = (
+        f'album "{r.name}" -> "{r.google_title}": uploaded {r.uploaded}, added {r.added}, removed {r.removed}, '
+        f"skipped {r.skipped}, failed {r.failed}, in sync before {r.in_sync}, {human_bytes(r.bytes)}"
+    )
+    if r.given_up:
+        line += f", {r.given_up} given up (sync --retry-failed)"
+    if r.deferred:
+        line += f", {r.deferred} left for later (--limit)"
+    return line
+
+
+def summary_line(report: RunReport) -> str:
+    stop = f", stopped: {report.stopped}" if report.stopped else ""
+    error = f", error: {report.error.message}" if report.error else ""
+    return (
+        f"sync finished: uploaded {report.total('uploaded')}, added {report.total('added')}, "
+        f"removed {report.total('removed')}, skipped {report.total('skipped')}, failed {report.total('failed')}, "
+        f"{human_bytes(report.total('bytes'))}, {report.google_requests} Google requests{stop}{error}, "
+        f"exit {report.exit_code}"
+    )

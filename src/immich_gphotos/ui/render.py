@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from immich_gphotos.status import StatusReport
+    from immich_gphotos.commands.status import StatusReport
 
 
 def when(moment: datetime | str | None) -> str:
@@ -124,7 +124,7 @@ def status_lines(report: StatusReport) -> list[str]:
 
 def plan_lines(plan: Any) -> list[str]:
     """What a dry run would do, one line per album and a total."""
-    from immich_gphotos.ui.reporters import human_bytes
+    from immich_gphotos.sync.report import human_bytes
 
     lines = []
     for a in plan.albums:

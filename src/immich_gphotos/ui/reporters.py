@@ -8,41 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 from immich_gphotos.clock import iso, utcnow
 from immich_gphotos.sync.events import NullReporter
+from immich_gphotos.sync.report import album_line, human_bytes, summary_line
 
 if TYPE_CHECKING:
     from immich_gphotos.sync.plan import AlbumPlan, Plan
     from immich_gphotos.sync.report import AlbumResult, RunReport
-
-
-def human_bytes(n: float) -> str:
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if abs(n) < 1000 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} TB"
-
-
-def album_line(r: AlbumResult) -> str:
-    line = (
-        f'album "{r.name}" -> "{r.google_title}": uploaded {r.uploaded}, added {r.added}, removed {r.removed}, '
-        f"skipped {r.skipped}, failed {r.failed}, in sync before {r.in_sync}, {human_bytes(r.bytes)}"
-    )
-    if r.given_up:
-        line += f", {r.given_up} given up (sync --retry-failed)"
-    if r.deferred:
-        line += f", {r.deferred} left for later (--limit)"
-    return line
-
-
-def summary_line(report: RunReport) -> str:
-    stop = f", stopped: {report.stopped}" if report.stopped else ""
-    error = f", error: {report.error.message}" if report.error else ""
-    return (
-        f"sync finished: uploaded {report.total('uploaded')}, added {report.total('added')}, "
-        f"removed {report.total('removed')}, skipped {report.total('skipped')}, failed {report.total('failed')}, "
-        f"{human_bytes(report.total('bytes'))}, {report.google_requests} Google requests{stop}{error}, "
-        f"exit {report.exit_code}"
-    )
 
 
 class PlainReporter(NullReporter):

@@ -1,4 +1,5 @@
-"""The Google login as the rest of the tool sees it: log in, check, log out, hand out tokens.
+"""The core of `auth`: the Google login as the rest of the tool sees it (log in, check, log out,
+hand out the refresh token). It never prints: the CLI shows the URL through ``present``.
 
 The state records the OAuth client id: Google albums and items belong to the client that created
 them, so a different client would silently start over. It is refused unless the user says
@@ -7,6 +8,7 @@ them, so a different client would silently start over. It is refused unless the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from immich_gphotos.config import Settings
 from immich_gphotos.credentials.base import GOOGLE_CLIENT_ID, GOOGLE_REFRESH_TOKEN, SecretStore
 from immich_gphotos.errors import AppError, AuthError, ConfigError
 from immich_gphotos.gphotos.client_secrets import ClientSecrets, load_client_secrets
-from immich_gphotos.gphotos.oauth import LoginResult, refresh_access_token, revoke
+from immich_gphotos.gphotos.oauth import LoginResult, LoopbackLogin, refresh_access_token, revoke
 from immich_gphotos.state.store import StateStore
 
 CLIENT_META_KEY = "oauth_client_id"
@@ -103,3 +105,37 @@ def logout(settings: Settings, store: SecretStore) -> bool | None:
         store.delete(GOOGLE_REFRESH_TOKEN)
         store.delete(GOOGLE_CLIENT_ID)
     return revoked
+
+
+@dataclass(frozen=True)
+class LoginDone:
+    client_id: str
+    kept_in: str  # where the refresh token is kept (the secret store's description)
+    switched_client: bool  # the OAuth client changed: the Google albums are created again
+
+
+def login(
+    settings: Settings,
+    store: SecretStore,
+    *,
+    port: int,
+    new_client: bool,
+    timeout: float,
+    present: Callable[[LoopbackLogin], None],
+) -> LoginDone:
+    """Listen, let ``present`` show the URL (and read a pasted answer), wait, store the login."""
+    client = load_client(settings)
+    state = StateStore.open(settings.state_dir)
+    try:
+        switching = check_client(state, client, new_client)
+        flow = LoopbackLogin(client, port)
+        try:
+            flow.start()
+            present(flow)
+            result = flow.wait(timeout)
+        finally:
+            flow.close()
+        save_login(store, state, result, switching)
+    finally:
+        state.close()
+    return LoginDone(result.client_id, store.describe(), switching)

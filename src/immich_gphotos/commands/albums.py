@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from immich_gphotos import config as config_mod
 from immich_gphotos.clock import iso
+from immich_gphotos.commands.connect import open_immich
+from immich_gphotos.commands.names import immich_candidates, resolve_all, selected_candidates
 from immich_gphotos.config import Settings
 from immich_gphotos.errors import AppError, UsageError
 from immich_gphotos.immich.client import ImmichClient
-from immich_gphotos.selection import Candidate, resolve
 from immich_gphotos.state.store import StateStore
 
 MAX_TITLE = 500  # Google's album title limit
@@ -57,14 +57,13 @@ def add_albums(
         )
     if title is not None and not (0 < len(title.strip()) <= MAX_TITLE):
         raise UsageError(f"--as TITLE must be 1 to {MAX_TITLE} characters (Google's limit).")
-    candidates = [Candidate(a.id, a.name) for a in immich.albums()]
-    chosen = [resolve(name, candidates) for name in names]
+    chosen = resolve_all(names, immich_candidates(immich))
 
     raw = copy.deepcopy(config_mod.load_raw(path))
     entries: list[dict[str, Any]] = raw.setdefault("albums", [])
     present = {e.get("immich_id"): e for e in entries}
     messages, added = [], []
-    for album in dict.fromkeys(chosen):  # the same album named twice counts once
+    for album in chosen:  # the same album named twice counts once
         if album.id in present:
             current = present[album.id].get("google_title") or album.name
             messages.append(
@@ -89,27 +88,24 @@ def add_albums(
     return messages
 
 
-def remove_albums(
-    path: Path, settings: Settings, open_immich: Callable[[], ImmichClient], names: list[str]
-) -> list[str]:
-    """Deselect; matching is against the selected albums, so a deleted Immich album can still go."""
+def remove_albums(path: Path, settings: Settings, names: list[str]) -> list[str]:
+    """Deselect; matching is against the selected albums, so a deleted Immich album can still go
+    (by its id, the name the state recorded, or its Google title, when Immich cannot answer)."""
+    if not settings.albums:
+        raise UsageError("No albums are selected, so there is nothing to remove.")
     state = StateStore.open(settings.state_dir)
     try:
-        known = {a.immich_id: (state.album_counts(a.immich_id).name) for a in settings.albums}
+        try:
+            immich: ImmichClient | None = open_immich(settings)
+        except AppError:
+            immich = None  # no key, no secrets: the recorded names still work
+        try:
+            chosen = resolve_all(names, selected_candidates(settings, state, immich))
+        finally:
+            if immich is not None:
+                immich.close()
     finally:
         state.close()
-    if any(name is None for name in known.values()):
-        try:
-            with open_immich() as immich:
-                for album in immich.albums():
-                    if album.id in known and known[album.id] is None:
-                        known[album.id] = album.name
-        except AppError:
-            pass  # ids still work; names recorded by `albums add` too
-    candidates = [Candidate(album_id, name or album_id) for album_id, name in known.items()]
-    if not candidates:
-        raise UsageError("No albums are selected, so there is nothing to remove.")
-    chosen = list(dict.fromkeys(resolve(name, candidates) for name in names))
     gone = {c.id for c in chosen}
     raw = copy.deepcopy(config_mod.load_raw(path))
     raw["albums"] = [e for e in raw.get("albums", []) if e.get("immich_id") not in gone]

@@ -9,11 +9,11 @@ from typing import Any
 
 from immich_gphotos import __version__
 from immich_gphotos.config import Settings
+from immich_gphotos.credentials.backends import open_store
 from immich_gphotos.credentials.base import (
     GOOGLE_REFRESH_TOKEN,
     IMMICH_API_KEY,
     SecretStore,
-    open_store,
 )
 from immich_gphotos.errors import AppError
 from immich_gphotos.state.store import StateStore

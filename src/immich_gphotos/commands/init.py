@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from immich_gphotos import config as config_mod
-from immich_gphotos.credentials.base import IMMICH_API_KEY, open_store
+from immich_gphotos.credentials.backends import open_store
+from immich_gphotos.credentials.base import IMMICH_API_KEY
 from immich_gphotos.errors import AuthError
 from immich_gphotos.gphotos.client_secrets import ClientSecrets, load_client_secrets
 from immich_gphotos.immich.client import ImmichClient

@@ -1,0 +1,55 @@
+"""NAME_OR_ID → album, the same way in every command: the candidates come from here.
+
+An album is known by its id, its live Immich name, the name the state last saw, and its Google
+title; any of them selects it, so a rename in Immich never strands a command.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from immich_gphotos.config import Settings
+from immich_gphotos.errors import AppError
+from immich_gphotos.immich.client import ImmichClient
+from immich_gphotos.selection import Candidate, resolve
+from immich_gphotos.state.store import StateStore
+
+
+def immich_candidates(immich: ImmichClient) -> list[Candidate]:
+    """Every album the key can see (owned and shared with me): for `albums add`."""
+    return [Candidate(a.id, a.name) for a in immich.albums()]
+
+
+def selected_candidates(
+    settings: Settings, state: StateStore, immich: ImmichClient | None = None
+) -> list[Candidate]:
+    """The selected albums, each under every name it goes by. Immich is asked for live names
+    when a client is given; when it cannot answer, the state's names and the titles still work."""
+    live: dict[str, str] = {}
+    if immich is not None:
+        try:
+            live = {a.id: a.name for a in immich.albums()}
+        except AppError:
+            live = {}
+    candidates = []
+    for album in settings.albums:
+        recorded = state.album_counts(album.immich_id).name
+        names = [n for n in (live.get(album.immich_id), recorded, album.google_title) if n]
+        primary = names[0] if names else album.immich_id
+        aliases = tuple(dict.fromkeys(n for n in names[1:] if n != primary))
+        candidates.append(Candidate(album.immich_id, primary, aliases))
+    return candidates
+
+
+def resolve_all(wanted: Iterable[str], candidates: list[Candidate]) -> list[Candidate]:
+    """Every name resolved first (all or nothing), each album once, in the order given."""
+    return list(dict.fromkeys(resolve(name, candidates) for name in wanted))
+
+
+def resolve_selected(
+    settings: Settings,
+    state: StateStore,
+    wanted: Iterable[str],
+    immich: ImmichClient | None = None,
+) -> list[Candidate]:
+    return resolve_all(wanted, selected_candidates(settings, state, immich))

@@ -1,0 +1,303 @@
+"""The core of `sync`: lock, state, clients and signals around the engine; no printing here.
+
+``run_sync`` is what the CLI calls and what tests call in-process: the clients' retry policies
+come in through ``Wiring``, so a test of faults and retries never sleeps for real.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from immich_gphotos.budget import RequestBudget
+from immich_gphotos.clock import iso, utcnow
+from immich_gphotos.commands import auth as account
+from immich_gphotos.commands.names import resolve_selected
+from immich_gphotos.config import AlbumSelection, Settings
+from immich_gphotos.credentials.backends import open_store
+from immich_gphotos.credentials.base import SecretStore, immich_api_key
+from immich_gphotos.errors import AppError, AuthError, ConfigError
+from immich_gphotos.gphotos.auth import TokenSource
+from immich_gphotos.gphotos.client import GooglePhotosClient
+from immich_gphotos.immich.client import ImmichClient
+from immich_gphotos.lock import RunLock
+from immich_gphotos.logfile import close_log, open_log
+from immich_gphotos.notify import OUTCOME_KEY, Notifier
+from immich_gphotos.signals import stop_on_signals
+from immich_gphotos.state.db import connect
+from immich_gphotos.state.migrations import migrate
+from immich_gphotos.state.records import SyncRecords
+from immich_gphotos.state.store import STATE_FILE_NAME, StateStore
+from immich_gphotos.sync.context import Clients
+from immich_gphotos.sync.engine import SyncEngine
+from immich_gphotos.sync.events import LoggingReporter, Reporter
+from immich_gphotos.sync.options import RunOptions
+from immich_gphotos.sync.plan import Plan
+from immich_gphotos.sync.report import RunReport, summary_line
+from immich_gphotos.transport import RetryPolicy
+
+LOGIN_CHECKED_KEY = "login_checked_at"
+LOGIN_CHECK_EVERY = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """How a run reaches the outside world. Production uses the defaults; tests inject policies
+    whose ``sleep`` records instead of waiting."""
+
+    immich_retry: RetryPolicy | None = None
+    google_retry: RetryPolicy | None = None
+
+
+@dataclass
+class SyncOutcome:
+    plan: Plan | None = None
+    report: RunReport | None = None
+
+    def plan_json(self) -> dict[str, Any]:
+        assert self.plan is not None
+        plan = self.plan
+        return {
+            "dry_run": True,
+            "uploads": plan.uploads,
+            "adds": plan.adds,
+            "skipped": plan.skips,
+            "removals": plan.removals,
+            "bytes": plan.bytes,
+            "google_requests": plan.google_requests(),
+            "albums": [
+                {
+                    "immich_id": a.spec.immich_id,
+                    "name": a.spec.name,
+                    "google_title": a.spec.google_title,
+                    "create_album": a.create,
+                    "uploads": sum(1 for p in a.place if p.action.value == "upload"),
+                    "adds": sum(1 for p in a.place if p.action.value == "add"),
+                    "skipped": len(a.skips),
+                    "in_sync": a.in_sync,
+                    "removals": len(a.removals),
+                    "removal_refused": a.removal_refused,
+                    "given_up": len(a.given_up),
+                    "deferred": a.deferred,
+                }
+                for a in plan.albums
+            ],
+        }
+
+
+def run_options(
+    settings: Settings,
+    *,
+    albums: list[str] | tuple[str, ...] = (),
+    dry_run: bool = False,
+    limit: int | None = None,
+    concurrency: int | None = None,
+    retry_failed: bool = False,
+    allow_mass_removal: bool = False,
+) -> RunOptions:
+    """The run's choices, flags over config, decided here once."""
+    return RunOptions(
+        albums=tuple(albums),
+        dry_run=dry_run,
+        limit=limit,
+        concurrency=concurrency or settings.sync.concurrency,
+        retry_failed=retry_failed,
+        allow_mass_removal=allow_mass_removal,
+    )
+
+
+def run_sync(
+    settings: Settings,
+    options: RunOptions,
+    reporter: Reporter,
+    stop: threading.Event | None = None,
+    wiring: Wiring | None = None,
+) -> SyncOutcome:
+    if not settings.albums:
+        raise ConfigError(
+            f"No albums are selected in {settings.path}; run `immich-gphotos albums add NAME` first."
+        )
+    wiring = wiring or Wiring()
+    store = open_store(settings.secrets_backend, settings.state_dir)
+    key = immich_api_key(store)
+    if not key:
+        raise AuthError(
+            "No Immich API key is stored; run `immich-gphotos init` (or set IMMICH_API_KEY)."
+        )
+    stop = stop or threading.Event()
+    with ExitStack() as stack:
+        stack.enter_context(RunLock(settings.state_dir))
+        state = _open_state(settings, options.dry_run)
+        stack.callback(state.close)
+        immich = stack.enter_context(
+            ImmichClient(
+                settings.immich.url,
+                key,
+                verify=settings.immich.verify_tls,
+                retry=wiring.immich_retry,
+            )
+        )
+        selection = _selection(settings, state, immich, options.albums)
+        if options.dry_run:
+            engine = _engine(
+                settings, Clients(immich, None), state, reporter, stop, options, selection
+            )
+            return SyncOutcome(plan=engine.prepare())
+        run = _Run(settings, options, reporter, stop, stack, state, store, key, wiring)
+        return run.execute(immich, selection)
+    raise AssertionError("unreachable")
+
+
+def _engine(
+    settings: Settings,
+    clients: Clients,
+    state: StateStore,
+    reporter: Reporter,
+    stop: threading.Event,
+    options: RunOptions,
+    selection: list[AlbumSelection],
+) -> SyncEngine:
+    """The one place a SyncEngine is built."""
+    return SyncEngine(
+        settings.sync, clients, SyncRecords(state), reporter, stop, options, selection
+    )
+
+
+@dataclass
+class _Run:
+    """A real run: log file, notifications, the run record, signals, Google, and the engine."""
+
+    settings: Settings
+    options: RunOptions
+    reporter: Reporter
+    stop: threading.Event
+    stack: ExitStack
+    state: StateStore
+    store: SecretStore
+    key: str
+    wiring: Wiring
+
+    def execute(self, immich: ImmichClient, selection: list[AlbumSelection]) -> SyncOutcome:
+        settings, state, stack = self.settings, self.state, self.stack
+        secrets = [self.key]
+        handler = open_log(settings.state_dir, secrets)
+        stack.callback(close_log, handler)
+        log = logging.getLogger("immich_gphotos.sync")
+        log.info("sync started: %d album(s), pid %d", len(selection), os.getpid())
+        notifier = Notifier(settings.notify)
+        notifier.started()
+        previous = state.get_meta(OUTCOME_KEY)
+        run_id = state.start_run()
+        clients = Clients(immich=immich, google=None)
+        try:
+            clients = self._with_google(immich, secrets)
+            engine = _engine(
+                settings,
+                clients,
+                state,
+                LoggingReporter(self.reporter),
+                self.stop,
+                self.options,
+                selection,
+            )
+            with stop_on_signals(self.stop):
+                report = engine.execute(engine.prepare())
+        except AppError as exc:
+            log.error("sync failed: %s (exit %d)", exc.message, exc.exit_code)
+            sent = clients.budget.sent if clients.budget else 0
+            state.finish_run(run_id, exc.exit_code, google_requests=sent)
+            _remember(state, notifier.finished(exc.exit_code, exc.message, previous))
+            raise
+        state.finish_run(
+            run_id,
+            report.exit_code,
+            uploaded=report.total("uploaded"),
+            added=report.total("added"),
+            removed=report.total("removed"),
+            skipped=report.total("skipped"),
+            failed=report.total("failed"),
+            bytes=report.total("bytes"),
+            google_requests=report.google_requests,
+            stopped=report.stopped,
+        )
+        _remember(state, notifier.finished(report.exit_code, summary_line(report), previous))
+        return SyncOutcome(report=report)
+
+    def _with_google(self, immich: ImmichClient, secrets: list[str]) -> Clients:
+        settings, state = self.settings, self.state
+        client = account.load_client(settings)
+        account.check_client(state, client)
+        refresh = account.refresh_token(self.store)
+        secrets.append(refresh)  # masked in the log file from here on
+        if state.get_meta(account.CLIENT_META_KEY) is None:
+            state.set_meta(account.CLIENT_META_KEY, client.client_id)
+        budget = _budget(settings, self.stack)
+        tokens = TokenSource(client, refresh)
+        _check_login_daily(state, tokens)
+        google = self.stack.enter_context(
+            GooglePhotosClient(
+                settings.google.api_url, tokens, budget, retry=self.wiring.google_retry
+            )
+        )
+        return Clients(immich=immich, google=google, budget=budget, client_id=client.client_id)
+
+
+def _budget(settings: Settings, stack: ExitStack) -> RequestBudget:
+    """The day's request count, kept in the state from the upload threads: its own connection
+    (WAL lets both write), one thread at a time."""
+    counter = StateStore.open(settings.state_dir)
+    stack.callback(counter.close)
+    lock = threading.Lock()
+
+    def add(n: int, day: Any) -> int:
+        with lock:
+            return counter.add_requests(n, day)
+
+    def load(day: Any) -> int:
+        with lock:
+            return counter.requests_on(day)
+
+    return RequestBudget(settings.google.daily_request_budget, load, add)
+
+
+def _check_login_daily(state: StateStore, tokens: TokenSource) -> None:
+    """A steady-state run sends Google nothing; still, refresh the login once a day (the token
+    endpoint is not a Library API request) so a revoked or expired login is reported promptly."""
+    checked = state.get_meta(LOGIN_CHECKED_KEY)
+    if (
+        checked
+        and datetime.fromisoformat(checked.replace("Z", "+00:00"))
+        > datetime.now(UTC) - LOGIN_CHECK_EVERY
+    ):
+        return
+    tokens.token()
+    state.set_meta(LOGIN_CHECKED_KEY, iso(utcnow()))
+
+
+def _remember(state: StateStore, value: str | None) -> None:
+    if value is not None:
+        state.set_meta(OUTCOME_KEY, value)
+
+
+def _open_state(settings: Settings, dry_run: bool) -> StateStore:
+    """A dry run never creates or migrates the state on disk; it plans against a fresh copy if needed."""
+    if dry_run and not (settings.state_dir / STATE_FILE_NAME).exists():
+        conn = connect(":memory:")
+        migrate(conn)
+        return StateStore(conn, Path(":memory:"))
+    return StateStore.open(settings.state_dir)
+
+
+def _selection(
+    settings: Settings, state: StateStore, immich: ImmichClient, wanted: tuple[str, ...]
+) -> list[AlbumSelection]:
+    if not wanted:
+        return list(settings.albums)
+    chosen = {c.id for c in resolve_selected(settings, state, wanted, immich)}
+    return [a for a in settings.albums if a.immich_id in chosen]

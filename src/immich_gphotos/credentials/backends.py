@@ -1,0 +1,35 @@
+"""Choosing the secret store: the configured backend, or for "auto" the best one available."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from immich_gphotos.credentials.base import SECRETS_FILE_NAME, SecretStore
+from immich_gphotos.credentials.file_store import FileStore
+from immich_gphotos.credentials.keyring_store import KeyringStore, keyring_problem
+from immich_gphotos.errors import SecretsUnavailable
+
+
+def open_store(backend: str, state_dir: Path) -> SecretStore:
+    """Open the configured backend.
+
+    "auto" takes the encrypted file when one already exists in the state dir (so a cron job
+    set up with a passphrase keeps using it), else a usable OS keyring, else the file.
+    """
+    secrets_file = state_dir / SECRETS_FILE_NAME
+    if backend == "file":
+        return FileStore(secrets_file)
+    if backend == "keyring":
+        problem = keyring_problem()
+        if problem:
+            raise SecretsUnavailable(
+                f"The OS keyring cannot be used ({problem}); unlock it, or set "
+                '[secrets] backend = "file" and IMMICH_GPHOTOS_PASSPHRASE (or _PASSPHRASE_FILE).'
+            )
+        return KeyringStore()
+    if secrets_file.exists():
+        return FileStore(secrets_file)
+    problem = keyring_problem()
+    if problem is None:
+        return KeyringStore()
+    return FileStore(secrets_file, keyring_problem=problem)

@@ -1,0 +1,46 @@
+"""What the state says, as plain frozen values: the sync plans against these (no SQL, no I/O)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class AssetFacts(Protocol):
+    """What the state records of an Immich asset (ImmichAsset has these; state imports no client)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def checksum(self) -> str: ...
+    @property
+    def size(self) -> int | None: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def mime(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class GooglePart:
+    part: int
+    google_album_id: str
+    title: str
+    item_count: int
+
+
+@dataclass(frozen=True)
+class StateView:
+    """What the state says, as plain mappings (a snapshot, taken before planning)."""
+
+    media_by_checksum: Mapping[str, str] = field(default_factory=dict)  # our items, by checksum
+    ref_refused: frozenset[str] = frozenset()  # media ids batchAdd refused (not app-created)
+    placed: Mapping[tuple[str, str], str] = field(
+        default_factory=dict
+    )  # (album, asset) -> google album
+    media_of_asset: Mapping[str, str] = field(default_factory=dict)  # asset id -> media item id
+    parts: Mapping[str, tuple[GooglePart, ...]] = field(
+        default_factory=dict
+    )  # album -> its Google albums
+    attempts: Mapping[str, int] = field(default_factory=dict)  # asset id -> failed runs so far

@@ -1,0 +1,54 @@
+"""Reading the selected albums from Immich before planning (reads only, no writes anywhere)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from immich_gphotos.config import AlbumSelection
+from immich_gphotos.errors import AppError, AuthError, Unreachable
+from immich_gphotos.immich.client import ImmichClient
+from immich_gphotos.immich.models import ImmichAsset
+from immich_gphotos.sync.plan import AlbumSpec
+
+# The key or the server: when these fail for one album, nothing else will work either.
+FATAL_FOR_ALL = (AuthError, Unreachable)
+
+
+@dataclass
+class Fetched:
+    specs: list[AlbumSpec] = field(default_factory=list)
+    problems: dict[str, str] = field(default_factory=dict)  # album id -> why it could not be read
+
+
+def fetch_albums(immich: ImmichClient, selection: list[AlbumSelection]) -> Fetched:
+    """Each selected album with its assets; an album Immich cannot give is noted, not fatal."""
+    fetched = Fetched()
+    for selected in selection:
+        try:
+            album, assets = immich.album_with_assets(selected.immich_id)
+        except FATAL_FOR_ALL:
+            raise
+        except AppError as exc:
+            fetched.problems[selected.immich_id] = exc.message
+            continue
+        title = selected.google_title or album.name
+        fetched.specs.append(AlbumSpec(album.id, album.name, title, tuple(assets)))
+    return fetched
+
+
+def motion_parts(
+    immich: ImmichClient, specs: list[AlbumSpec], live_photos: str
+) -> dict[str, ImmichAsset]:
+    """The motion videos of live photos, fetched only with still+video."""
+    if live_photos != "still+video":
+        return {}
+    wanted = {a.live_photo_video_id for s in specs for a in s.assets if a.live_photo_video_id}
+    found: dict[str, ImmichAsset] = {}
+    for asset_id in sorted(wanted):
+        try:
+            found[asset_id] = immich.asset(asset_id)
+        except FATAL_FOR_ALL:
+            raise
+        except AppError:
+            continue  # a motion part Immich cannot give: the still goes alone
+    return found

@@ -1,0 +1,110 @@
+"""The upload scheduler: byte uploads, ``concurrency`` at a time, streamed from Immich to Google.
+
+No new transfer starts once a stop is asked; a bug in one item never loses the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from immich_gphotos.errors import AppError
+from immich_gphotos.immich.client import ImmichClient, OriginalStream
+from immich_gphotos.immich.models import ImmichAsset
+from immich_gphotos.sync.context import STOPPING, RunContext
+from immich_gphotos.sync.eligibility import skip_reason
+
+
+@dataclass
+class Uploads:
+    """What one chunk's byte uploads came to."""
+
+    uploaded: dict[str, tuple[str, int]] = field(default_factory=dict)  # asset id -> (token, bytes)
+    failed: list[tuple[ImmichAsset, str]] = field(default_factory=list)
+    skipped: list[tuple[ImmichAsset, str]] = field(default_factory=list)
+    fatal: Exception | None = None  # stops the run once the chunk is saved
+
+
+class SkipAtUpload(Exception):
+    """The download's real size shows the item is one Google does not take."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def upload_parallel(ctx: RunContext, assets: list[ImmichAsset]) -> Uploads:
+    outcome = Uploads()
+    queue = list(assets)
+    workers = ctx.options.concurrency
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="upload") as pool:
+        running: dict[Future[tuple[str, int]], ImmichAsset] = {}
+        while queue or running:
+            while (
+                queue and len(running) < workers and outcome.fatal is None and not ctx.stop.is_set()
+            ):
+                asset = queue.pop(0)
+                running[pool.submit(upload_one, ctx, asset)] = asset
+            if not running:
+                break
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                asset = running.pop(future)
+                try:
+                    outcome.uploaded[asset.id] = future.result()
+                    if ctx.uploads_left is not None:
+                        ctx.uploads_left -= 1
+                except SkipAtUpload as skip:
+                    outcome.skipped.append((asset, skip.reason))
+                except STOPPING as exc:
+                    outcome.fatal = outcome.fatal or exc
+                except AppError as exc:
+                    outcome.failed.append((asset, exc.message))
+                except Exception as exc:  # a bug in one item must not lose the batch
+                    outcome.failed.append((asset, f"unexpected {exc.__class__.__name__}: {exc}"))
+    return outcome
+
+
+def upload_one(ctx: RunContext, asset: ImmichAsset) -> tuple[str, int]:
+    if asset.id in ctx.tokens:  # uploaded earlier in this run, its batchCreate undone
+        return ctx.tokens[asset.id]
+    immich = ctx.clients.immich
+    reporter = ctx.reporter
+    with immich.open_original(asset.id) as first:
+        size = first.total if first.total is not None else asset.size
+        reason = skip_reason(asset, ctx.sync, size)
+        if reason:
+            raise SkipAtUpload(reason)
+        reporter.transfer_started(asset.id, asset.file_name, size)
+        ok = False
+        try:
+            token = ctx.google.upload(
+                Reopen(immich, asset.id, first),
+                size,
+                asset.mime,
+                on_bytes=lambda n: reporter.transfer_progress(asset.id, n),
+            )
+            ok = True
+        finally:
+            reporter.transfer_done(asset.id, ok)
+    ctx.tokens[asset.id] = (token, size or 0)
+    return token, size or 0
+
+
+class Reopen:
+    """The Immich download an upload reads: the already-open one first, then reopened at an offset."""
+
+    def __init__(self, immich: ImmichClient, asset_id: str, first: OriginalStream) -> None:
+        self._immich, self._asset_id = immich, asset_id
+        self._first: OriginalStream | None = first
+
+    @contextmanager
+    def __call__(self, offset: int) -> Iterator[Iterator[bytes]]:
+        first, self._first = self._first, None
+        if offset == 0 and first is not None:
+            yield first.iter_bytes()
+            return
+        with self._immich.open_original(self._asset_id, offset) as stream:
+            yield stream.iter_bytes()
