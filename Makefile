@@ -30,6 +30,7 @@ lint: install
 	$(BIN)/ruff check src tests scripts
 	$(BIN)/ruff format --check src tests scripts
 	$(BIN)/mypy src
+	$(BIN)/python scripts/check_imports.py
 
 demo: install
 	$(BIN)/python scripts/demo.py

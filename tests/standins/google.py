@@ -24,10 +24,12 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from tests.standins import QuietServer
 
 SCOPE_PREFIX = "https://www.googleapis.com/auth/"
 APPEND = SCOPE_PREFIX + "photoslibrary.appendonly"
@@ -137,7 +139,7 @@ class GoogleStandIn:
         self.batch_created = threading.Event()  # set after the first successful batchCreate
         self.tmp = tempfile.TemporaryDirectory(prefix="google-standin-")
         handler = type("Handler", (_Handler,), {"standin": self})
-        self.httpd = ThreadingHTTPServer((host, port), handler)
+        self.httpd = QuietServer((host, port), handler)
         self.httpd.daemon_threads = True
 
     # --- lifecycle ----------------------------------------------------------------------------

@@ -26,10 +26,11 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
+from tests.standins import QuietServer
 from tests.standins.content import Content
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$", re.I)
@@ -257,7 +258,7 @@ class ImmichStandIn:
         self.original_requested = threading.Event()  # set at the first original request
         self._lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"standin": self})
-        self.httpd = ThreadingHTTPServer((host, port), handler)
+        self.httpd = QuietServer((host, port), handler)
         self.httpd.daemon_threads = True
         self.scheme = "http"
         if tls:  # (certfile, keyfile): a homelab server with its own CA

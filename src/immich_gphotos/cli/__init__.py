@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 import sys
 import traceback
+from typing import TYPE_CHECKING
 
 from immich_gphotos.errors import AppError, ExitCode, exit_status_help
+
+if TYPE_CHECKING:
+    from immich_gphotos.commands.sync import Wiring
 
 EXIT_STATUS_HELP = exit_status_help()
 
@@ -24,23 +28,31 @@ def wants_json(args: list[str]) -> bool:
     return "--json" in options
 
 
-def run(args: list[str], debug: bool = False) -> int:
-    """Run the app and map every outcome to an exit code, in this one place."""
-    code, error = _run(args, debug)
+def run(args: list[str], debug: bool = False, wiring: Wiring | None = None) -> int:
+    """Run the app and map every outcome to an exit code, in this one place. ``wiring`` lets an
+    embedding program (the tests) choose how runs reach the servers."""
+    code, error = _run(args, debug, wiring)
     if error is not None and wants_json(args):
         # shared/SPEC.md, Output: one JSON value on stdout even when the command fails early
         print(json.dumps({"exit_code": int(code), "error": error}), flush=True)
     return int(code)
 
 
-def _run(args: list[str], debug: bool) -> tuple[int, str | None]:
+def _run(args: list[str], debug: bool, wiring: Wiring | None) -> tuple[int, str | None]:
     import typer
 
     from immich_gphotos.cli.app import build_app
+    from immich_gphotos.cli.common import GlobalOptions
     from immich_gphotos.ui.console import warn
 
     try:
-        result = build_app()(args=args, prog_name="immich-gphotos", standalone_mode=False)
+        app = build_app()
+        result = app(
+            args=args,
+            prog_name="immich-gphotos",
+            standalone_mode=False,
+            obj=GlobalOptions(wiring=wiring),
+        )
         return (result if isinstance(result, int) else ExitCode.OK), None
     except AppError as exc:
         if debug:

@@ -51,7 +51,8 @@ def build_app() -> typer.Typer:
             ),
         ] = False,
     ) -> None:
-        ctx.obj = GlobalOptions(config=config, debug=debug)
+        given = ctx.obj if isinstance(ctx.obj, GlobalOptions) else GlobalOptions()
+        ctx.obj = GlobalOptions(config=config, debug=debug, wiring=given.wiring)
 
     app.command("init", help=init_cmd.HELP)(init_cmd.init)
 

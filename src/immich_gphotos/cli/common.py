@@ -11,6 +11,7 @@ import typer
 from immich_gphotos import config as config_mod
 
 if TYPE_CHECKING:
+    from immich_gphotos.commands.sync import Wiring
     from immich_gphotos.config import Settings
 
 ConfigOption = Annotated[
@@ -29,6 +30,11 @@ DebugOption = Annotated[bool, typer.Option("--debug", help="Show tracebacks for 
 class GlobalOptions:
     config: Path | None = None
     debug: bool = False
+    wiring: Wiring | None = None  # how runs reach the servers; None: production defaults
+
+
+def wiring_of(ctx: typer.Context) -> Wiring | None:
+    return ctx.obj.wiring if isinstance(ctx.obj, GlobalOptions) else None
 
 
 def config_file(ctx: typer.Context, local: Path | None) -> Path:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from immich_gphotos.cli.common import ConfigOption, DebugOption, load_settings
+from immich_gphotos.cli.common import ConfigOption, DebugOption, load_settings, wiring_of
 from immich_gphotos.errors import ExitCode, exit_status_help
 
 HELP = """One run: make every selected Google album hold every eligible asset of its Immich album.
@@ -78,7 +78,7 @@ def sync(
         retry_failed=retry_failed,
         allow_mass_removal=allow_mass_removal,
     )
-    outcome = run_sync(settings, options, reporter)
+    outcome = run_sync(settings, options, reporter, wiring=wiring_of(ctx))
     if dry_run:
         assert outcome.plan is not None
         if as_json:

@@ -70,6 +70,11 @@ class OriginalStream:
             ) from exc
 
 
+def immich_retry_policy() -> RetryPolicy:
+    # at least 1 s after a 5xx: a restarting server (or the proxy before it) needs a moment
+    return RetryPolicy(attempts=4, base=0.25, cap=8.0, min_after_5xx=1.0)
+
+
 class ImmichClient:
     def __init__(
         self,
@@ -87,8 +92,7 @@ class ImmichClient:
         if api_key:
             headers["x-api-key"] = api_key
         self._http = make_client(self.url + "/api", headers=headers, verify=verify, timeout=timeout)
-        # at least 1 s after a 5xx: a restarting server (or the proxy before it) needs a moment
-        self._retry = retry or RetryPolicy(attempts=4, base=0.25, cap=8.0, min_after_5xx=1.0)
+        self._retry = retry or immich_retry_policy()
         self._version: ServerVersion | None = None
         self.requests = 0  # every request sent, retries included (the benchmark reports it)
 
