@@ -81,3 +81,23 @@ def test_python_dash_m_and_console_script_agree() -> None:
     assert script, "the console script immich-gphotos is not installed"
     out = subprocess.run([script, "--version"], capture_output=True, text=True, timeout=30)
     assert out.stdout == run_cli("--version").stdout
+
+
+def test_json_commands_print_one_object_when_they_fail_before_starting() -> None:
+    """shared/SPEC.md, Output: a script reading --json always gets one JSON value."""
+    import json
+
+    for command, code in ((["sync"], 3), (["albums"], 3), (["sync", "--limit", "-4"], 2)):
+        result = run_cli(*command, "--json")
+        assert result.returncode == code, (command, result.stderr)
+        data = json.loads(result.stdout)
+        assert data["exit_code"] == code and data["error"], (command, data)
+        assert result.stderr.strip(), "the sentence for a person still goes to stderr"
+
+
+def test_help_states_every_exit_code_from_the_one_table() -> None:
+    from immich_gphotos.errors import ExitCode
+
+    text = " ".join(run_cli("sync", "--help").stdout.split())
+    for code in ExitCode:
+        assert f"{int(code)} " in text, code
