@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from immich_gphotos.errors import ConfigError
 from immich_gphotos.fileio import atomic_write
+from immich_gphotos.text import clean_opt
 
 APP_NAME = "immich-gphotos"
 ENV_CONFIG = "IMMICH_GPHOTOS_CONFIG"
@@ -216,7 +217,8 @@ def validate(raw: dict[str, Any], path: Path) -> Settings:
         if entry["immich_id"] in seen:
             raise _invalid(path, f"album {entry['immich_id']} is listed twice in [[albums]]")
         seen.add(entry["immich_id"])
-        albums.append(AlbumSelection(entry["immich_id"], entry.get("google_title")))
+        # a title saved from an Immich name by an older release may hold control characters
+        albums.append(AlbumSelection(entry["immich_id"], clean_opt(entry.get("google_title"))))
 
     immich = raw.get("immich", {})
     if "url" not in immich:

@@ -11,6 +11,7 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 from immich_gphotos import __version__
+from immich_gphotos.text import clean
 
 USER_AGENT = f"immich-gphotos/{__version__}"
 
@@ -91,8 +92,14 @@ def make_client(
 
 
 def describe_transport_error(exc: httpx.TransportError) -> str:
-    """A short, human cause for a connection failure (no secrets: httpx messages carry none)."""
-    text = str(exc) or exc.__class__.__name__
+    """A short, human cause for a connection failure, never the exception's own text where that
+    can hold a secret or the server's bytes."""
+    if isinstance(exc, httpx.LocalProtocolError):
+        # h11 names the offending header *with its value*: "Illegal header value b'<the API key>'"
+        return "the request could not be sent (a header value has characters HTTP does not allow)"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "the server's answer broke the HTTP protocol"
+    text = clean(str(exc) or exc.__class__.__name__)
     if is_tls_error(exc):
         return "its TLS certificate is not trusted"
     if (

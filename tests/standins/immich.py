@@ -106,6 +106,8 @@ class Faults:
     reset_abort: bool = False  # drop it with a TCP RST (unread data is lost) instead of a FIN
     fail_next: int = 0  # the next N API requests answer 503
     slow_body_seconds: float = 0.0  # originals: pause this long in the middle of the body
+    error_text: str | None = None  # every error answer carries this message (hostile-text tests)
+    broken_status: int = 500  # what broken_assets answer (404: no retry, the item fails at once)
     seed: int = 7
     rng: random.Random = field(init=False)
 
@@ -363,6 +365,8 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(raw_body) if raw_body else {}
             route(body)
         except HttpError as exc:
+            if faults.error_text is not None:
+                exc.message = faults.error_text
             self._error(exc)
         except (BrokenPipeError, ConnectionResetError):
             pass
@@ -678,7 +682,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.standin.ranges.append((asset.id, self.headers.get("Range", "")))
         self.standin.original_requested.set()
         if asset.id in self.standin.broken_assets:
-            raise HttpError(500, "Internal server error")
+            raise HttpError(self.standin.faults.broken_status, "Internal server error")
         start, end, status = 0, total, 200
         wanted = re.fullmatch(r"bytes=(\d+)-(\d*)", self.headers.get("Range", ""))
         if wanted:

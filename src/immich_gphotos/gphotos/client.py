@@ -36,6 +36,7 @@ from immich_gphotos.gphotos.models import (
     NewItem,
     ReferenceRefused,
 )
+from immich_gphotos.text import clean, clean_opt
 from immich_gphotos.transport import (
     RetryPolicy,
     describe_transport_error,
@@ -154,7 +155,8 @@ class GooglePhotosClient:
 
     def create_album(self, title: str) -> GoogleAlbum:
         return GoogleAlbum.from_api(
-            self._json("POST", "/v1/albums", json={"album": {"title": title[:MAX_TITLE]}})
+            # the title may come from an older config holding a raw Immich name: inert here too
+            self._json("POST", "/v1/albums", json={"album": {"title": clean(title)[:MAX_TITLE]}})
         )
 
     def get_album(self, album_id: str) -> GoogleAlbum:
@@ -224,7 +226,7 @@ class GooglePhotosClient:
             by_token[token] = ItemResult(
                 upload_token=token,
                 code=int(status.get("code") or 0),
-                message=str(status.get("message") or ""),
+                message=clean(str(status.get("message") or "")),
                 media_item_id=media.get("id"),
             )
         missing = ItemResult("", 13, "Google returned no result for this item", None)
@@ -424,7 +426,12 @@ def _check_batch(items: list[Any]) -> None:
 
 
 def _status_details(response: httpx.Response) -> tuple[str, str | None]:
-    """message and status name from a google.rpc.Status body (or the raw text)."""
+    """message and status name from a google.rpc.Status body (or the raw text), made inert."""
+    message, reason = _raw_status_details(response)
+    return clean(message)[:1000], clean_opt(None if reason is None else str(reason))
+
+
+def _raw_status_details(response: httpx.Response) -> tuple[str, str | None]:
     with contextlib.suppress(ValueError):
         body = response.json()
         error = body.get("error") if isinstance(body, dict) else None

@@ -26,6 +26,7 @@ from immich_gphotos.errors import (
     UnsupportedServer,
 )
 from immich_gphotos.immich.models import ImmichAlbum, ImmichAsset, ImmichUser, ServerVersion
+from immich_gphotos.text import clean_opt
 from immich_gphotos.transport import (
     RetryPolicy,
     describe_transport_error,
@@ -348,4 +349,5 @@ def _error_details(response: httpx.Response) -> tuple[str | None, str | None]:
         elif raw is not None:
             message = str(raw)
         correlation = correlation or body.get("correlationId")
-    return message, correlation
+    # the server's words are someone else's text: inert before they reach a message
+    return clean_opt(message), clean_opt(None if correlation is None else str(correlation))

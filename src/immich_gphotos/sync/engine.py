@@ -505,9 +505,9 @@ class SyncEngine:
         raise _Stop
 
     def _description(self, asset: ImmichAsset) -> str | None:
-        if not self.settings.sync.description or not asset.description:
+        if not self.settings.sync.description or not asset.raw_description:
             return None
-        return asset.description[:MAX_DESCRIPTION]
+        return asset.raw_description[:MAX_DESCRIPTION]  # as written: line breaks belong there
 
 
 class _Reopen:
