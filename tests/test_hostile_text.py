@@ -15,9 +15,7 @@ from tests.helpers import GOOD_KEY, run_cli, set_config, store_google_login
 from tests.standins.immich import ImmichStandIn, Library
 
 # retitles the terminal, clears it, hides what follows, forges a line, reverses the text, a C1 CSI
-HOSTILE = (
-    "Evil\x1b]0;pwned\x07\x1b[2J\x1b[8mhidden\r\nFORGED LINE\u202egnp.exe\u2066x\u2069\x9b31m\x7fend"
-)
+HOSTILE = "Evil\x1b]0;pwned\x07\x1b[2J\x1b[8mhidden\r\nFORGED LINE\u202egnp.exe\u2066x\u2069\x9b31m\x7fend"
 # what must never reach a stream or the log: C0 but the newline ending a line, DEL, C1, bidi
 FORBIDDEN = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 
