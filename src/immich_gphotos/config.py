@@ -247,6 +247,46 @@ def validate(raw: dict[str, Any], path: Path) -> Settings:
     )
 
 
+# --- transport ------------------------------------------------------------------------------
+
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def is_loopback(host: str | None) -> bool:
+    """127.0.0.0/8, ::1 and localhost: traffic that never leaves the machine."""
+    import ipaddress
+
+    if not host:
+        return False
+    if host.lower() in LOOPBACK_HOSTS or host.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def transport_warnings(settings: Settings) -> list[str]:
+    """Why the Immich connection is not private, one sentence each (shown by init, status, sync)."""
+    from urllib.parse import urlsplit
+
+    warnings = []
+    parts = urlsplit(settings.immich.url)
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        warnings.append(
+            f"Warning: [immich] url {settings.immich.url} is plain http, so the API key and your "
+            "photos cross the network unencrypted; use the https:// address of Immich (behind a "
+            "reverse proxy) unless this network is entirely yours."
+        )
+    if settings.immich.verify_tls is False:
+        warnings.append(
+            f"Warning: [immich] verify_tls = false in {settings.path}: anyone on the path can pose "
+            "as Immich and read the API key; set verify_tls to the CA bundle that signed the "
+            "server's certificate instead."
+        )
+    return warnings
+
+
 # --- reading and writing ---------------------------------------------------------------------
 
 
