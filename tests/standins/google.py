@@ -97,6 +97,7 @@ class Faults:
     upload_break_rate: float = 0.0  # ... or through this share of upload bodies
     invalid_grant: bool = False  # refresh tokens stop working (revoked, or 'Testing' expiry)
     daily_quota: int | None = None  # answer the daily-quota 429 past this many requests
+    upload_url_base: str | None = None  # resumable sessions point here instead of at the stand-in
     seed: int = 11
     rng: random.Random = field(init=False)
 
@@ -595,7 +596,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._text(
                 "",
                 headers={
-                    "X-Goog-Upload-URL": f"{self.g.url}/v1/uploads?upload_id={sid}&upload_protocol=resumable",
+                    "X-Goog-Upload-URL": f"{self.g.faults.upload_url_base or self.g.url}/v1/uploads?upload_id={sid}&upload_protocol=resumable",
                     "X-Goog-Upload-Chunk-Granularity": str(GRANULARITY),
                     "X-Goog-Upload-Status": "active",
                 },

@@ -315,11 +315,7 @@ class GooglePhotosClient:
                 "X-Goog-Upload-Raw-Size": str(size),
             },
         )
-        session = start.headers.get("x-goog-upload-url")
-        if not session:
-            raise RemoteError(
-                "Google started a resumable upload but gave no upload URL; try again later."
-            )
+        session = _session_url(start.headers.get("x-goog-upload-url"), self.api_url)
         granularity = int(start.headers.get("x-goog-upload-chunk-granularity") or 262144)
         chunk = max(granularity, RESUMABLE_CHUNK // granularity * granularity)
         position = {"offset": 0}
@@ -365,6 +361,29 @@ class GooglePhotosClient:
                 "The resumable upload was already finalised without a token; it will be retried next run."
             )
         return int(response.headers.get("x-goog-upload-size-received") or 0)
+
+
+def _session_url(session: str | None, api_url: str) -> str:
+    """The resumable session URL, only where ``api_url`` is: the bearer token goes with it."""
+    from urllib.parse import urlsplit
+
+    if not session:
+        raise RemoteError(
+            "Google started a resumable upload but gave no upload URL; try again later."
+        )
+    want = urlsplit(api_url)
+    try:
+        got = urlsplit(session)
+        same = (got.scheme, got.hostname, got.port) == (want.scheme, want.hostname, want.port)
+    except ValueError:
+        same = False
+    if not same:
+        raise RemoteError(
+            f"Google's upload URL points outside {want.scheme}://{want.netloc} (to "
+            f"{clean(session[:100])}); the item was not sent there and is retried next run.",
+            status=400,
+        )
+    return session
 
 
 class GoogleUnauthorized(AuthError):
