@@ -11,6 +11,7 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 from immich_gphotos import __version__
+from immich_gphotos.errors import RemoteError
 from immich_gphotos.text import clean
 
 USER_AGENT = f"immich-gphotos/{__version__}"
@@ -70,6 +71,32 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, moment.timestamp() - time.time())
+
+
+# A server's answer is read whole only up to these sizes, so a broken or hostile server cannot
+# fill the memory. The JSON cap leaves room for a v2 album of 50,000 assets with exif.
+MAX_JSON_BYTES = 256 * 1024 * 1024
+MAX_ERROR_BYTES = 64 * 1024
+
+
+def read_capped(response: httpx.Response, limit: int, remote: str) -> httpx.Response:
+    """Read a streamed response's body, refusing (RemoteError) one larger than ``limit`` bytes."""
+    if response.is_stream_consumed:
+        return response
+    chunks, size = [], 0
+    try:
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise RemoteError(
+                    f"{remote} sent an answer larger than {limit // 1024} kB to "
+                    f"{response.request.method} {response.request.url.path}; try again later."
+                )
+            chunks.append(chunk)
+    finally:
+        response.close()
+    response._content = b"".join(chunks)  # what Response.read() would have kept
+    return response
 
 
 def make_client(

@@ -253,6 +253,7 @@ class ImmichStandIn:
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request
         self.version_override: dict[str, Any] | None = None  # answer as another version
         self.cursor_paging = False  # v3.2: /search/metadata also answers nextCursor
+        self.stuck_paging = 0  # a broken server: the next N pages all say the next one is page 2
         # (asset id, Range header) of every original request
         self.ranges: list[tuple[str, str]] = []
         self.broken_assets: set[str] = set()  # originals that always answer 500
@@ -604,6 +605,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def search_metadata(self, body: dict[str, Any]) -> None:
         user = self._auth("asset.read")
+        with self.standin._lock:
+            stuck = self.standin.stuck_paging > 0
+            self.standin.stuck_paging -= 1 if stuck else 0
         size = int(body.get("size") or 250)
         page = int(body.get("page") or 1)
         if self.standin.cursor_paging and body.get("cursor"):
@@ -649,10 +653,10 @@ class _Handler(BaseHTTPRequestHandler):
             "count": len(items),
             "facets": [],
             "items": [self._asset_json(a, with_exif) for a in items],
-            "nextPage": str(page + 1) if more else None,
+            "nextPage": "2" if stuck else str(page + 1) if more else None,
         }
         if self.standin.cursor_paging:  # v3.2 adds an opaque cursor; pages still work
-            assets["nextCursor"] = f"cur-{page + 1}" if more else None
+            assets["nextCursor"] = "cur-2" if stuck else f"cur-{page + 1}" if more else None
             assets["nextPage"] = None if body.get("cursor") else assets["nextPage"]
         self._send_json(
             {

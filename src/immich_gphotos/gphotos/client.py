@@ -38,9 +38,12 @@ from immich_gphotos.gphotos.models import (
 )
 from immich_gphotos.text import clean, clean_opt
 from immich_gphotos.transport import (
+    MAX_ERROR_BYTES,
+    MAX_JSON_BYTES,
     RetryPolicy,
     describe_transport_error,
     make_client,
+    read_capped,
     retry_after_seconds,
 )
 
@@ -92,7 +95,11 @@ class GooglePhotosClient:
             attempt += 1
             last = attempt >= self._retry.attempts or not replayable
             try:
-                response = self._http.request(method, url, **kwargs)
+                response = self._http.send(
+                    self._http.build_request(method, url, **kwargs), stream=True
+                )
+                limit = MAX_JSON_BYTES if response.is_success else MAX_ERROR_BYTES
+                read_capped(response, limit, "Google Photos")
             except httpx.TransportError as exc:
                 if last:
                     raise Unreachable(
@@ -196,6 +203,7 @@ class GooglePhotosClient:
         """Every item of an album (paged); only for repair, never in steady state."""
         body: dict[str, Any] = {"albumId": album_id, "pageSize": page_size}
         seen: set[str] = set()
+        tokens: set[str] = set()  # a repeated page token would loop for ever
         while True:
             data = self._json("POST", "/v1/mediaItems:search", json=body)
             for raw in data.get("mediaItems") or []:
@@ -206,6 +214,11 @@ class GooglePhotosClient:
             token = data.get("nextPageToken")
             if not token:
                 return
+            if token in tokens:
+                raise RemoteError(
+                    "Google answered the same page twice while listing an album; try again later."
+                )
+            tokens.add(token)
             body = body | {"pageToken": token}
 
     # --- creating media items -----------------------------------------------------------------
