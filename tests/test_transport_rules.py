@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from immich_gphotos.config import ImmichSettings, Settings, transport_warnings
+from immich_gphotos.config import GoogleSettings, ImmichSettings, Settings, transport_warnings
 from immich_gphotos.errors import ConfigError
 from immich_gphotos.gphotos.client_secrets import load_client_secrets
 from tests.helpers import GOOD_KEY, run_cli, set_config
@@ -104,3 +104,39 @@ def test_init_refuses_a_client_json_with_an_http_token_uri(
     )
     assert result.returncode == 3 and "token_uri" in result.stderr
     assert not config_path.exists()
+
+
+def test_files_others_can_read_are_warned_about(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from immich_gphotos.config import file_warnings, security_warnings
+
+    config = tmp_path / "config.toml"
+    client = _client_json(tmp_path)
+    passphrase = tmp_path / "passphrase"
+    for path in (config, passphrase):
+        path.write_text("x")
+    monkeypatch.setenv("IMMICH_GPHOTOS_PASSPHRASE_FILE", str(passphrase))
+    settings = Settings(
+        path=config,
+        immich=ImmichSettings(url="https://photos.example.org"),
+        google=GoogleSettings(client_secrets=str(client)),
+    )
+    for path in (config, client, passphrase):
+        path.chmod(0o600)
+    assert file_warnings(settings) == [] and security_warnings(settings) == []
+    for path in (config, client, passphrase):
+        path.chmod(0o644)
+    warnings = file_warnings(settings)
+    assert len(warnings) == 3
+    for warning, path in zip(warnings, (config, client, passphrase), strict=True):
+        assert str(path) in warning and f"chmod 600 {path}" in warning
+    passphrase.chmod(0o640)  # group-readable is others too
+    assert len(file_warnings(settings)) == 3
+
+
+def test_status_warns_about_a_readable_client_file(configured) -> None:  # type: ignore[no-untyped-def]
+    _, google = configured
+    google.secrets_path.chmod(0o644)
+    status = run_cli("status")
+    assert "can be read by other users" in status.stderr and "chmod 600" in status.stderr

@@ -287,6 +287,40 @@ def transport_warnings(settings: Settings) -> list[str]:
     return warnings
 
 
+def file_warnings(settings: Settings) -> list[str]:
+    """Private files others can read: the config, the OAuth client JSON, the passphrase file."""
+    import stat
+
+    candidates = [("The config", settings.path)]
+    if settings.google.client_secrets:
+        candidates.append(
+            (
+                "The OAuth client file (it holds the client secret)",
+                Path(settings.google.client_secrets),
+            )
+        )
+    passphrase_file = os.environ.get("IMMICH_GPHOTOS_PASSPHRASE_FILE")
+    if passphrase_file:
+        candidates.append(("The passphrase file", Path(passphrase_file)))
+    warnings = []
+    for what, path in candidates:
+        try:
+            mode = stat.S_IMODE(path.expanduser().stat().st_mode)
+        except OSError:
+            continue  # missing or unreadable: the code that reads it says so
+        if mode & 0o044:
+            warnings.append(
+                f"Warning: {what} {path} can be read by other users (mode {mode:o}); "
+                f"run `chmod 600 {path}`."
+            )
+    return warnings
+
+
+def security_warnings(settings: Settings) -> list[str]:
+    """Everything init, status and each sync run warn about: transport, then file modes."""
+    return transport_warnings(settings) + file_warnings(settings)
+
+
 # --- reading and writing ---------------------------------------------------------------------
 
 

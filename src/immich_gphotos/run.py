@@ -11,7 +11,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from immich_gphotos.config import AlbumSelection, Settings, transport_warnings
+from immich_gphotos.config import AlbumSelection, Settings, security_warnings
 from immich_gphotos.credentials.base import immich_api_key, open_store
 from immich_gphotos.errors import AppError, AuthError, ConfigError
 from immich_gphotos.lock import RunLock
@@ -144,7 +144,7 @@ def _run(
     stack.callback(close_log, handler)
     log = logging.getLogger("immich_gphotos.sync")
     log.info("sync started: %d album(s), pid %d", len(selection), os.getpid())
-    for warning in transport_warnings(settings):
+    for warning in security_warnings(settings):
         log.warning(warning)
     notifier = Notifier(settings.notify)
     notifier.started()

@@ -182,6 +182,7 @@ class GoogleStandIn:
         if revoke:
             installed["revoke_uri"] = f"{self.url}/revoke"
         path.write_text(json.dumps({"installed": installed}))
+        path.chmod(0o600)  # as a careful user keeps it (a readable one is warned about)
         return path
 
     # --- what tests look at -------------------------------------------------------------------

@@ -61,7 +61,7 @@ def init(
     debug: DebugOption = False,
 ) -> None:
     from immich_gphotos import config as config_mod
-    from immich_gphotos.config import transport_warnings
+    from immich_gphotos.config import security_warnings
     from immich_gphotos.setup import SetupRequest, configure
     from immich_gphotos.ui.console import say, warn
 
@@ -114,7 +114,7 @@ def init(
         f"Connected to Immich {result.server_version} at {result.settings.immich.url} as {result.user.name} ({result.user.email})."
     )
     say(f"Config saved to {path}.")
-    for warning in transport_warnings(result.settings):
+    for warning in security_warnings(result.settings):
         warn(warning)
     say(f"Immich API key kept in {result.secrets_where}.")
     if result.client:

@@ -20,13 +20,13 @@ def status(
     config: ConfigOption = None,
     debug: DebugOption = False,
 ) -> None:
-    from immich_gphotos.config import transport_warnings
+    from immich_gphotos.config import security_warnings
     from immich_gphotos.status import collect
     from immich_gphotos.ui.console import say, warn
     from immich_gphotos.ui.render import status_lines
 
     settings = load_settings(ctx, config)
-    for warning in transport_warnings(settings):  # stderr: --json keeps stdout one JSON value
+    for warning in security_warnings(settings):  # stderr: --json keeps stdout one JSON value
         warn(warning)
     report = collect(settings)
     if as_json:
