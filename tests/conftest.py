@@ -53,8 +53,11 @@ def immich(request: pytest.FixtureRequest) -> Iterator[ImmichStandIn]:
 
 
 @pytest.fixture
-def client_secrets(tmp_path: Path) -> Path:
+def client_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    # plain-http loopback endpoints are accepted only with the stand-ins' switch (SPEC)
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
     path = tmp_path / "client_secret.json"
+    path.touch(mode=0o600)
     path.write_text(
         json.dumps(
             {

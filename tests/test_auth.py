@@ -93,16 +93,33 @@ def test_url_is_printed_whole_on_one_line(configured) -> None:
     assert httpx.URL(url).params["client_id"] == google.client_id
 
 
-def test_wrong_state_is_refused(configured, state_dir) -> None:
+def test_wrong_state_is_answered_400_and_the_login_goes_on(configured, state_dir) -> None:
     _, google = configured
     google.consent = "wrong_state"
     proc, reader = start_auth()
-    httpx.get(auth_url(reader, google), follow_redirects=True, timeout=30)
+    url = auth_url(reader, google)
+    page = httpx.get(url, follow_redirects=True, timeout=30)
+    assert page.status_code == 400 and "Not this login" in page.text
+    assert not google.token_requests, "that code is never exchanged"
+    google.consent = "approve"  # the user tries again in the browser: the same login finishes
+    assert httpx.get(url, follow_redirects=True, timeout=30).status_code == 200
     code, err = finish(proc)
-    assert code == 4
-    assert "state does not match" in err
-    assert stored_token(state_dir) is None
-    assert not google.token_requests, "the code is never exchanged"
+    assert code == 0, err
+    assert stored_token(state_dir) is not None and len(google.token_requests) == 1
+
+
+def test_a_pasted_redirect_with_another_state_is_refused(configured, state_dir) -> None:
+    _, google = configured
+    proc, reader = start_auth()
+    url = auth_url(reader, google)
+    port = httpx.URL(httpx.URL(url).params["redirect_uri"]).port
+    assert proc.stdin is not None
+    proc.stdin.write(f"http://127.0.0.1:{port}/?code=forged&state=%C3%A9t%C3%A9\n")
+    proc.stdin.flush()
+    code, err = finish(proc)
+    assert code == 4, err
+    assert "state does not match" in err and "TypeError" not in err
+    assert stored_token(state_dir) is None and not google.token_requests
 
 
 def test_denied_consent_is_clear(configured, state_dir) -> None:
@@ -128,11 +145,51 @@ def test_partial_consent_names_the_missing_scope(configured, state_dir) -> None:
     assert stored_token(state_dir) is None
 
 
-def test_no_answer_times_out(configured) -> None:
-    proc, reader = start_auth("--timeout", "10")
-    code, err = finish(proc)
-    assert code == 4
-    assert "No login arrived within 10 s" in err
+def test_no_answer_times_out(google) -> None:
+    from immich_gphotos.errors import AuthError
+    from immich_gphotos.gphotos.client_secrets import load_client_secrets
+    from immich_gphotos.gphotos.oauth import LoopbackLogin
+
+    login = LoopbackLogin(load_client_secrets(google.secrets_path))
+    login.start()
+    try:
+        with pytest.raises(AuthError, match="No login arrived within") as caught:
+            login.wait(0.05)  # the CLI's --timeout is at least 10 s; the rule is the same
+        assert caught.value.exit_code == 4
+    finally:
+        login.close()
+
+
+def test_stray_requests_and_idle_connections_do_not_block_the_login(google) -> None:
+    import socket
+
+    from immich_gphotos.gphotos.client_secrets import load_client_secrets
+    from immich_gphotos.gphotos.oauth import LoopbackLogin
+
+    login = LoopbackLogin(load_client_secrets(google.secrets_path))
+    login.start()
+    base = f"http://127.0.0.1:{login.port}"
+    idle = socket.create_connection(("127.0.0.1", login.port))  # connects, never speaks
+    half = socket.create_connection(("127.0.0.1", login.port))
+    half.sendall(b"GET /?code=x HTTP/1.1\r\n")  # starts a request, never finishes it
+    try:
+        assert httpx.get(f"{base}/favicon.ico", timeout=5).status_code == 404
+        state = login.state
+        assert httpx.get(f"{base}/elsewhere?code=c&state={state}", timeout=5).status_code == 404
+        stray = httpx.get(f"{base}/?code=stolen&state=guess", timeout=5)
+        assert stray.status_code == 400 and "Logged in" not in stray.text
+        assert httpx.get(f"{base}/?code=c&state=%C3%A9t%C3%A9", timeout=5).status_code == 400
+        assert httpx.get(f"{base}/?error=access_denied&state=x", timeout=5).status_code == 400
+        assert not login.answer.event.is_set(), "none of those ends the login"
+
+        page = httpx.get(login.url, follow_redirects=True, timeout=5)  # the real browser
+        assert page.status_code == 200 and "Logged in" in page.text
+        result = login.wait(5)
+        assert result.refresh_token in google.refresh_tokens
+    finally:
+        idle.close()
+        half.close()
+        login.close()
 
 
 def test_fixed_port_prints_the_ssh_hint(configured) -> None:

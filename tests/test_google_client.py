@@ -322,3 +322,45 @@ def test_raw_upload_retries_after_a_break(api, google, slept) -> None:
     [result] = api.batch_create(album.id, [NewItem(token, "R.jpg")])
     assert google.media[result.media_item_id].sha1 == content.sha1_base64
     assert len(slept) == 1
+
+
+def test_a_resumable_session_elsewhere_gets_no_bearer_token(
+    api, google, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from immich_gphotos.errors import RemoteError
+    from immich_gphotos.gphotos import client as client_mod
+
+    seen: list[dict[str, str]] = []
+
+    class Catcher(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            seen.append(dict(self.headers))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    elsewhere = ThreadingHTTPServer(("127.0.0.1", 0), Catcher)
+    threading.Thread(target=elsewhere.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setattr(client_mod, "RAW_UPLOAD_LIMIT", 1000)  # resumable for a small file
+        data = b"v" * 5000
+        for base in (
+            f"http://localhost:{elsewhere.server_address[1]}",  # another host
+            f"http://127.0.0.1:{elsewhere.server_address[1]}",  # another port
+            google.url.replace("http://", "https://"),  # another scheme
+        ):
+            google.faults.upload_url_base = base
+            with pytest.raises(RemoteError, match="upload URL points outside"):
+                api.upload(_bytes(data), len(data), "video/mp4")
+        assert seen == [], "nothing, least of all the token, went to the other place"
+        google.faults.upload_url_base = None
+        assert api.upload(_bytes(data), len(data), "video/mp4")  # Google's own URL still works
+    finally:
+        elsewhere.shutdown()
+        elsewhere.server_close()

@@ -259,3 +259,28 @@ def test_unreachable_names_url_and_cause() -> None:
         immich.server_version()
     assert caught.value.exit_code == 7
     assert f"127.0.0.1:{port}" in str(caught.value) and "refused" in str(caught.value)
+
+
+@pytest.mark.parametrize("cursor", [False, True], ids=["pages", "cursors"])
+def test_a_server_repeating_a_page_stops_the_listing(big_scenario, cursor: bool) -> None:
+    with ImmichStandIn(big_scenario.library, version=3) as server:
+        server.cursor_paging = cursor
+        server.stuck_paging = 50  # then it recovers, so a client without the check still ends
+        with client(server) as immich, pytest.raises(RemoteError, match="same page twice"):
+            immich.album_assets(_album_id(big_scenario, "Big Album"))
+        pages = [p for _, p in server.requests if p == "/api/search/metadata"]
+    assert len(pages) <= 3
+
+
+def test_an_oversized_answer_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from immich_gphotos.immich import client as client_mod
+
+    scenario = scenario_library(big=False)
+    monkeypatch.setattr(client_mod, "MAX_JSON_BYTES", 2000)
+    monkeypatch.setattr(client_mod, "MAX_ERROR_BYTES", 20)
+    with ImmichStandIn(scenario.library, version=3) as server:
+        with client(server) as immich, pytest.raises(RemoteError, match="larger than"):
+            immich.albums()
+        server.faults.error_text = "x" * 500
+        with client(server, key="wrong") as immich, pytest.raises(RemoteError, match="larger"):
+            immich.me()

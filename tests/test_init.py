@@ -8,6 +8,8 @@ import stat
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import PASSPHRASE
 from tests.helpers import GOOD_KEY, run_cli, scenario_library, self_signed_cert
 from tests.standins.immich import ImmichStandIn
@@ -158,3 +160,33 @@ def test_wrong_passphrase_never_overwrites_the_secrets(immich, config_path, stat
     assert result.returncode == 4
     assert "Wrong passphrase" in result.stderr and "IMMICH_GPHOTOS_PASSPHRASE" in result.stderr
     assert (state_dir / "secrets.enc").read_bytes() == before
+
+
+@pytest.mark.parametrize("bad", ["abc\r\nX-Injected: yes", "ключ-1234"])
+def test_a_key_a_header_cannot_carry_is_refused_unechoed(
+    immich, config_path, state_dir, bad: str
+) -> None:
+    result = run_cli(
+        "init", "--immich-url", immich.url, env=os.environ | {"IMMICH_API_KEY": "x" + bad}
+    )
+    assert result.returncode == 4, result.stderr
+    assert "copy the key again" in result.stderr
+    for part in ("X-Injected", "ключ", "Illegal header"):
+        assert part not in result.stderr + result.stdout
+    assert not config_path.exists()
+
+
+def test_a_broken_key_at_sync_is_exit_4_not_unreachable(world3) -> None:  # type: ignore[no-untyped-def]
+    result = world3.sync(env=os.environ | {"IMMICH_API_KEY": "good\r\nX-Injected: yes"})
+    assert result.returncode == 4, result.stderr
+    assert "X-Injected" not in result.stderr + result.stdout
+    assert "IMMICH_API_KEY" in result.stderr
+
+
+def test_an_h11_protocol_error_text_is_never_shown() -> None:
+    import httpx
+
+    from immich_gphotos.transport import describe_transport_error
+
+    text = describe_transport_error(httpx.LocalProtocolError("Illegal header value b'sk-secret'"))
+    assert "sk-secret" not in text and "header" in text

@@ -144,3 +144,40 @@ def test_notifier_alone(receiver: Receiver) -> None:
     assert notifier.finished(1, "summary text", "ok") == "failing"
     assert receiver.pings == [("/ping/abc-uuid/start", ""), ("/ping/abc-uuid/fail", "summary text")]
     json.dumps(receiver.pings)
+
+
+def test_the_notify_command_sees_no_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from immich_gphotos.config import NotifySettings
+
+    dump = tmp_path / "env.json"
+    script = f"import json, os; open({str(dump)!r}, 'w').write(json.dumps(dict(os.environ)))"
+    monkeypatch.setenv("IMMICH_API_KEY", "api-key-from-env-123456")
+    monkeypatch.setenv("IMMICH_GPHOTOS_PASSPHRASE", "passphrase-from-env")
+    monkeypatch.setenv("IMMICH_GPHOTOS_PASSPHRASE_FILE", "/run/credentials/pass")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "anything-else-set")
+    monkeypatch.setenv("LC_TIME", "C.UTF-8")
+    monkeypatch.setenv("TZ", "Europe/Lisbon")
+    notifier = Notifier(NotifySettings(command=(sys.executable, "-c", script)))
+    assert notifier.finished(1, "summary", "ok") == "failing"
+    seen = json.loads(dump.read_text())
+    allowed = {"PATH", "HOME", "LANG", "TZ", "USER", "LOGNAME"}
+    assert all(name in allowed or name.startswith("LC_") for name in seen), sorted(seen)
+    assert seen["TZ"] == "Europe/Lisbon" and seen["LC_TIME"] == "C.UTF-8" and "PATH" in seen
+    assert "api-key-from-env" not in dump.read_text() and "passphrase" not in dump.read_text()
+
+
+def test_a_ping_urls_password_is_never_logged(caplog: pytest.LogCaptureFixture) -> None:
+    import socket
+
+    from immich_gphotos.config import NotifySettings
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    notifier = Notifier(
+        NotifySettings(ping_url=f"http://user:hunter2@127.0.0.1:{dead}/uuid-secret")
+    )
+    with caplog.at_level("WARNING", logger="immich_gphotos.notify"):
+        notifier.started()
+    assert f"127.0.0.1:{dead}" in caplog.text
+    assert "hunter2" not in caplog.text and "user" not in caplog.text and "uuid" not in caplog.text

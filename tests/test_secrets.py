@@ -77,6 +77,75 @@ def test_file_damaged_is_clear(tmp_path: Path) -> None:
         FileStore(path).get(IMMICH_API_KEY)
 
 
+def _flip_one_data_character(path: Path) -> None:
+    import json
+
+    envelope = json.loads(path.read_text())
+    data = envelope["data"]
+    middle = len(data) // 2
+    envelope["data"] = data[:middle] + ("A" if data[middle] != "A" else "B") + data[middle + 1 :]
+    path.write_text(json.dumps(envelope))
+
+
+def test_damaged_data_and_wrong_passphrase_are_told_apart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "secrets.enc"
+    FileStore(path).set(IMMICH_API_KEY, SECRET)
+    _flip_one_data_character(path)
+    before = path.read_bytes()
+    with pytest.raises(SecretsUnavailable) as damaged:
+        FileStore(path).get(IMMICH_API_KEY)
+    assert "is damaged" in str(damaged.value) and "Wrong passphrase" not in str(damaged.value)
+    assert damaged.value.exit_code == 4
+    with pytest.raises(SecretsUnavailable, match="damaged"):
+        FileStore(path).set(IMMICH_API_KEY, "other")
+    monkeypatch.setenv("IMMICH_GPHOTOS_PASSPHRASE", "not the passphrase")
+    with pytest.raises(SecretsUnavailable) as wrong:
+        FileStore(path).get(IMMICH_API_KEY)
+    assert "Wrong passphrase" in str(wrong.value) and "is damaged" not in str(wrong.value)
+    assert path.read_bytes() == before, "never rewritten"
+
+
+@pytest.mark.parametrize(
+    "content", ["[1, 2, 3]", '"text"', "null", '{"format": "immich-gphotos-secrets"}', "\x00\xff"]
+)
+def test_a_secrets_file_that_is_not_one_is_a_clear_exit_4(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "secrets.enc"
+    path.write_text(content)
+    with pytest.raises(SecretsUnavailable, match="damaged|unreadable") as caught:
+        FileStore(path).get(IMMICH_API_KEY)
+    assert caught.value.exit_code == 4
+    assert path.read_text() == content
+
+
+def test_new_files_use_scrypt_2_17_and_old_files_still_open(tmp_path: Path) -> None:
+    import base64
+    import json
+
+    from cryptography.fernet import Fernet
+
+    from immich_gphotos.credentials import file_store
+
+    new = tmp_path / "new.enc"
+    FileStore(new).set(IMMICH_API_KEY, SECRET)
+    assert json.loads(new.read_text())["kdf"]["n"] == 2**17
+
+    # a version 1 file as the first release wrote it: N = 2^15, no key check
+    salt = os.urandom(16)
+    key = file_store._derive_key("correct horse battery staple", salt, 2**15, 8, 1)
+    token = Fernet(key).encrypt(json.dumps({IMMICH_API_KEY: SECRET}).encode())
+    kdf = {"name": "scrypt", "salt": base64.b64encode(salt).decode(), "n": 2**15, "r": 8, "p": 1}
+    old = tmp_path / "old.enc"
+    envelope = {"format": file_store.FORMAT, "version": 1, "kdf": kdf, "data": token.decode()}
+    old.write_text(json.dumps(envelope))
+    assert FileStore(old).get(IMMICH_API_KEY) == SECRET
+    FileStore(old).set("google-refresh-token", "1//refresh")  # rewritten: keeps its cost
+    upgraded = json.loads(old.read_text())
+    assert upgraded["kdf"]["n"] == 2**15 and upgraded["check"]
+    assert FileStore(old).get(IMMICH_API_KEY) == SECRET
+
+
 def test_auto_falls_back_to_file_without_a_keyring(tmp_path: Path) -> None:
     store = open_store("auto", tmp_path)
     assert store.name == "file"

@@ -1,16 +1,28 @@
-"""Atomic, private file writes: the config and the secrets file are never half-written or world-readable."""
+"""Private files and folders: 0700 / 0600 whatever the umask, atomic writes, no symlink followed.
+
+The state dir holds the secrets file, the lock and the log; if another user could write to it,
+they could swap any of those for a symlink to a file of the user's, which the next run would
+then truncate or overwrite. So the state dir must be the user's own and writable by no one
+else (``private_state_dir``), and the lock and the log are opened with ``O_NOFOLLOW``.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from pathlib import Path
+
+from immich_gphotos.errors import ConfigError
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
 
 
 def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
     """Write ``data`` to ``path`` through a temp file in the same folder, fsync, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_dirs(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, mode)
@@ -38,3 +50,66 @@ def _fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def make_dirs(folder: Path) -> None:
+    """Create ``folder`` and its missing parents with mode 0700, whatever the umask.
+
+    Folders that already exist keep their mode: they may be shared on purpose (``~/.config``)."""
+    missing: list[Path] = []
+    current = folder
+    while not os.path.lexists(current) and current != current.parent:
+        missing.append(current)
+        current = current.parent
+    for created in reversed(missing):
+        try:
+            os.mkdir(created, DIR_MODE)
+        except FileExistsError:
+            continue  # made by someone else meanwhile: not ours to chmod
+        os.chmod(created, DIR_MODE)  # mkdir's mode is filtered by the umask
+
+
+def private_state_dir(folder: Path) -> Path:
+    """Create the state dir (0700) or check that the one there is the user's own and private."""
+    make_dirs(folder)
+    try:
+        info = os.stat(folder)
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot use the state dir {folder} ({exc.strerror}); check the path and its permissions."
+        ) from None
+    if not stat.S_ISDIR(info.st_mode):
+        raise ConfigError(
+            f"The state dir {folder} is not a folder; set [state] dir to a folder of your own."
+        )
+    if info.st_uid != os.geteuid():
+        raise ConfigError(
+            f"The state dir {folder} belongs to another user (uid {info.st_uid}); use a folder of "
+            f"your own, or `chown` it to yourself (e.g. `sudo chown -R $USER {folder}`)."
+        )
+    if info.st_mode & 0o022:
+        raise ConfigError(
+            f"The state dir {folder} can be written by other users (mode "
+            f"{stat.S_IMODE(info.st_mode):o}); run `chmod 700 {folder}`."
+        )
+    return folder
+
+
+def open_private(path: Path, flags: int) -> int:
+    """Open (creating 0600) without following a symlink; a symlink there is refused (exit 3)."""
+    try:
+        fd = os.open(path, flags | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE)
+    except OSError as exc:
+        if os.path.islink(path):
+            raise ConfigError(
+                f"{path} is a symbolic link, which immich-gphotos never follows there; remove it "
+                "(and check who else can write to that folder)."
+            ) from None
+        raise ConfigError(f"Cannot open {path} ({exc.strerror}); check its permissions.") from None
+    try:
+        if stat.S_IMODE(os.fstat(fd).st_mode) != FILE_MODE:
+            os.fchmod(fd, FILE_MODE)  # made by an older release, or under a loose umask
+    except OSError:
+        os.close(fd)
+        raise
+    return fd

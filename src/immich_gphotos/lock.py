@@ -11,6 +11,7 @@ from pathlib import Path
 
 from immich_gphotos.clock import iso, utcnow
 from immich_gphotos.errors import AlreadyRunning
+from immich_gphotos.fileio import open_private, private_state_dir
 
 LOCK_FILE_NAME = "lock"
 
@@ -21,8 +22,8 @@ class RunLock:
         self._fd: int | None = None
 
     def acquire(self) -> RunLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        private_state_dir(self.path.parent)
+        fd = open_private(self.path, os.O_RDWR)  # never through a symlink: it would be truncated
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -1,43 +1,63 @@
-"""The log file in the state dir: plain timestamped lines, rotated, with secrets masked."""
+"""The log file in the state dir: one line per record, rotated, private, with secrets masked."""
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
 import os
+import re
 from pathlib import Path
+
+from immich_gphotos.fileio import open_private, private_state_dir
+from immich_gphotos.text import clean
 
 LOG_FILE_NAME = "immich-gphotos.log"
 MAX_BYTES = 1_000_000
 BACKUPS = 3
 
+# Google access tokens ("ya29.…") and any bearer credential, wherever a message carries them.
+_TOKENS = re.compile(r"\bya29\.[\w.\-]+|(?i:\bbearer\s+)[\w.~+/\-]+=*")
+# userinfo in a URL (a ping URL with user:pass@)
+_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
 
-class _Redact(logging.Filter):
-    """Defence in depth: no secret value reaches the file, whatever a message carries."""
+
+class _RedactingFormatter(logging.Formatter):
+    """Defence in depth: the whole record, traceback included, has secrets masked and is made one
+    inert line (a newline in an album name must not forge a record)."""
 
     def __init__(self, secrets: list[str]) -> None:
-        super().__init__()
-        self.secrets = [s for s in secrets if s and len(s) >= 6]
+        super().__init__("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%S%z")
+        self.secrets = secrets
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        for secret in self.secrets:
-            message = message.replace(secret, secret[:3] + "***")
-        record.msg, record.args = message, None
-        return True
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record), self.secrets)
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    """``text`` with the given secrets, access tokens and URL passwords masked, on one inert line."""
+    for secret in sorted((s for s in secrets if s and len(s) >= 6), key=len, reverse=True):
+        text = text.replace(secret, secret[:3] + "***")
+    text = _TOKENS.sub(lambda m: m.group(0)[:5] + "***", text)
+    text = _USERINFO.sub("***@", text)
+    return clean(text)
+
+
+class _PrivateRotatingHandler(logging.handlers.RotatingFileHandler):
+    """Every file it opens, the first and each one after a rotation, is 0600 and no symlink."""
+
+    def _open(self) -> io.TextIOWrapper:
+        fd = open_private(Path(self.baseFilename), os.O_WRONLY | os.O_APPEND)
+        return open(fd, "a", encoding=self.encoding or "utf-8", errors=self.errors)  # noqa: SIM115
 
 
 def open_log(state_dir: Path, secrets: list[str]) -> logging.Handler:
-    state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = state_dir / LOG_FILE_NAME
-    handler = logging.handlers.RotatingFileHandler(
-        path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
+    private_state_dir(state_dir)
+    handler = _PrivateRotatingHandler(
+        state_dir / LOG_FILE_NAME, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
     )
-    os.chmod(path, 0o600)
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%S%z")
-    )
-    handler.addFilter(_Redact(secrets))
+    # the list is shared: secrets added later (the refresh token) are masked from then on
+    handler.setFormatter(_RedactingFormatter(secrets))
     root = logging.getLogger("immich_gphotos")
     root.setLevel(logging.INFO)
     root.addHandler(handler)

@@ -6,15 +6,31 @@ A notification that cannot be delivered is logged and never changes the exit cod
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from immich_gphotos.config import NotifySettings
 from immich_gphotos.errors import ExitCode
+from immich_gphotos.text import clean
 
 log = logging.getLogger("immich_gphotos.notify")
 OUTCOME_KEY = "last_outcome"
 TIMEOUT = 10.0
+# What the notify command may see of our environment: enough to run a desktop notifier or a
+# mailer, never a secret (IMMICH_API_KEY, IMMICH_GPHOTOS_PASSPHRASE and whatever else is set).
+ENV_ALLOWED = ("PATH", "HOME", "LANG", "TZ", "USER", "LOGNAME")
+ENV_ALLOWED_PREFIXES = ("LC_",)
+
+
+def child_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The allow-listed part of ``environ`` (default: ours), for the notify command."""
+    source = os.environ if environ is None else environ
+    return {
+        name: value
+        for name, value in source.items()
+        if name in ENV_ALLOWED or name.startswith(ENV_ALLOWED_PREFIXES)
+    }
 
 
 def outcome_of(exit_code: int) -> str | None:
@@ -52,6 +68,7 @@ class Notifier:
 
     def finished(self, exit_code: int, summary: str, previous: str | None) -> str | None:
         """Ping the result; run the command when the outcome changed. Returns the new outcome."""
+        summary = clean(summary)  # one inert line, whatever an error quoted
         if self.settings.ping_url:
             base = self.settings.ping_url.rstrip("/")
             self._send(base if exit_code == ExitCode.OK else f"{base}/fail", summary)
@@ -70,6 +87,7 @@ class Notifier:
                 list(self.settings.command),
                 input=text.encode("utf-8"),
                 timeout=TIMEOUT,
+                env=child_environment(),
                 capture_output=True,
                 check=False,
             )
@@ -86,7 +104,13 @@ class Notifier:
 
 
 def _safe(url: str) -> str:
-    """A ping URL's path is its secret (the check's uuid): log only the host."""
+    """A ping URL's path is its secret (the check's uuid), and so is a user:pass@: log only the host."""
     from urllib.parse import urlsplit
 
-    return urlsplit(url).netloc or "the ping URL"
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "the ping URL"
+    return clean(host + port) if host else "the ping URL"

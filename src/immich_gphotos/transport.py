@@ -13,6 +13,7 @@ import httpx
 
 from immich_gphotos import __version__
 from immich_gphotos.errors import RemoteError, Unreachable
+from immich_gphotos.text import clean
 
 T = TypeVar("T")
 
@@ -110,6 +111,33 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
     return max(0.0, moment.timestamp() - time.time())
 
 
+# A server's answer is read whole only up to these sizes, so a broken or hostile server cannot
+# fill the memory. The JSON cap leaves room for a v2 album of 50,000 assets with exif.
+MAX_JSON_BYTES = 256 * 1024 * 1024
+MAX_ERROR_BYTES = 64 * 1024
+
+
+def read_capped(response: httpx.Response, limit: int, remote: str) -> httpx.Response:
+    """Read a streamed response's body, refusing (RemoteError) one larger than ``limit`` bytes."""
+    if response.is_stream_consumed:
+        return response
+    chunks, size = [], 0
+    try:
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise RemoteError(
+                    f"{remote} sent an answer larger than {limit // 1024} kB to "
+                    f"{response.request.method} {response.request.url.path}; try again later.",
+                    status=response.status_code,  # a whole answer came: not a broken transfer
+                )
+            chunks.append(chunk)
+    finally:
+        response.close()
+    response._content = b"".join(chunks)  # what Response.read() would have kept
+    return response
+
+
 def make_client(
     base_url: str,
     *,
@@ -130,8 +158,14 @@ def make_client(
 
 
 def describe_transport_error(exc: httpx.TransportError) -> str:
-    """A short, human cause for a connection failure (no secrets: httpx messages carry none)."""
-    text = str(exc) or exc.__class__.__name__
+    """A short, human cause for a connection failure, never the exception's own text where that
+    can hold a secret or the server's bytes."""
+    if isinstance(exc, httpx.LocalProtocolError):
+        # h11 names the offending header *with its value*: "Illegal header value b'<the API key>'"
+        return "the request could not be sent (a header value has characters HTTP does not allow)"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "the server's answer broke the HTTP protocol"
+    text = clean(str(exc) or exc.__class__.__name__)
     if is_tls_error(exc):
         return "its TLS certificate is not trusted"
     if (

@@ -99,6 +99,7 @@ class Faults:
     upload_break_rate: float = 0.0  # ... or through this share of upload bodies
     invalid_grant: bool = False  # refresh tokens stop working (revoked, or 'Testing' expiry)
     daily_quota: int | None = None  # answer the daily-quota 429 past this many requests
+    upload_url_base: str | None = None  # resumable sessions point here instead of at the stand-in
     seed: int = 11
     rng: random.Random = field(init=False)
 
@@ -183,6 +184,7 @@ class GoogleStandIn:
         if revoke:
             installed["revoke_uri"] = f"{self.url}/revoke"
         path.write_text(json.dumps({"installed": installed}))
+        path.chmod(0o600)  # as a careful user keeps it (a readable one is warned about)
         return path
 
     # --- what tests look at -------------------------------------------------------------------
@@ -597,7 +599,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._text(
                 "",
                 headers={
-                    "X-Goog-Upload-URL": f"{self.g.url}/v1/uploads?upload_id={sid}&upload_protocol=resumable",
+                    "X-Goog-Upload-URL": f"{self.g.faults.upload_url_base or self.g.url}/v1/uploads?upload_id={sid}&upload_protocol=resumable",
                     "X-Goog-Upload-Chunk-Granularity": str(GRANULARITY),
                     "X-Goog-Upload-Status": "active",
                 },

@@ -107,6 +107,8 @@ class Faults:
     reset_abort: bool = False  # drop it with a TCP RST (unread data is lost) instead of a FIN
     fail_next: int = 0  # the next N API requests answer 503
     slow_body_seconds: float = 0.0  # originals: pause this long in the middle of the body
+    error_text: str | None = None  # every error answer carries this message (hostile-text tests)
+    broken_status: int = 500  # what broken_assets answer (404: no retry, the item fails at once)
     seed: int = 7
     rng: random.Random = field(init=False)
 
@@ -252,6 +254,7 @@ class ImmichStandIn:
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request
         self.version_override: dict[str, Any] | None = None  # answer as another version
         self.cursor_paging = False  # v3.2: /search/metadata also answers nextCursor
+        self.stuck_paging = 0  # a broken server: the next N pages all say the next one is page 2
         # (asset id, Range header) of every original request
         self.ranges: list[tuple[str, str]] = []
         self.broken_assets: set[str] = set()  # originals that always answer 500
@@ -364,6 +367,8 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(raw_body) if raw_body else {}
             route(body)
         except HttpError as exc:
+            if faults.error_text is not None:
+                exc.message = faults.error_text
             self._error(exc)
         except (BrokenPipeError, ConnectionResetError):
             pass
@@ -601,6 +606,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def search_metadata(self, body: dict[str, Any]) -> None:
         user = self._auth("asset.read")
+        with self.standin._lock:
+            stuck = self.standin.stuck_paging > 0
+            self.standin.stuck_paging -= 1 if stuck else 0
         size = int(body.get("size") or 250)
         page = int(body.get("page") or 1)
         if self.standin.cursor_paging and body.get("cursor"):
@@ -646,10 +654,10 @@ class _Handler(BaseHTTPRequestHandler):
             "count": len(items),
             "facets": [],
             "items": [self._asset_json(a, with_exif) for a in items],
-            "nextPage": str(page + 1) if more else None,
+            "nextPage": "2" if stuck else str(page + 1) if more else None,
         }
         if self.standin.cursor_paging:  # v3.2 adds an opaque cursor; pages still work
-            assets["nextCursor"] = f"cur-{page + 1}" if more else None
+            assets["nextCursor"] = "cur-2" if stuck else f"cur-{page + 1}" if more else None
             assets["nextPage"] = None if body.get("cursor") else assets["nextPage"]
         self._send_json(
             {
@@ -679,7 +687,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.standin.ranges.append((asset.id, self.headers.get("Range", "")))
         self.standin.original_requested.set()
         if asset.id in self.standin.broken_assets:
-            raise HttpError(500, "Internal server error")
+            raise HttpError(self.standin.faults.broken_status, "Internal server error")
         start, end, status = 0, total, 200
         wanted = re.fullmatch(r"bytes=(\d+)-(\d*)", self.headers.get("Range", ""))
         if wanted:

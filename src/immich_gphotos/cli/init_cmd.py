@@ -62,7 +62,8 @@ def init(
 ) -> None:
     from immich_gphotos import config as config_mod
     from immich_gphotos.commands.init import SetupRequest, configure
-    from immich_gphotos.ui.console import say
+    from immich_gphotos.config import security_warnings
+    from immich_gphotos.ui.console import say, warn
 
     path = config_file(ctx, config)
     existing: dict[str, Any] = config_mod.load_raw(path) if path.exists() else {}
@@ -113,6 +114,8 @@ def init(
         f"Connected to Immich {result.server_version} at {result.settings.immich.url} as {result.user.name} ({result.user.email})."
     )
     say(f"Config saved to {path}.")
+    for warning in security_warnings(result.settings):
+        warn(warning)
     say(f"Immich API key kept in {result.secrets_where}.")
     if result.client:
         say(f"Google OAuth client: {result.client.client_id}.")

@@ -21,10 +21,14 @@ def status(
     debug: DebugOption = False,
 ) -> None:
     from immich_gphotos.commands.status import collect
-    from immich_gphotos.ui.console import say
+    from immich_gphotos.config import security_warnings
+    from immich_gphotos.ui.console import say, warn
     from immich_gphotos.ui.render import status_lines
 
-    report = collect(load_settings(ctx, config))
+    settings = load_settings(ctx, config)
+    for warning in security_warnings(settings):  # stderr: --json keeps stdout one JSON value
+        warn(warning)
+    report = collect(settings)
     if as_json:
         say(json.dumps(report.to_json(), indent=2))
         return

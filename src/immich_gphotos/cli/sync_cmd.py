@@ -68,6 +68,12 @@ def sync(
     from immich_gphotos.ui.render import plan_lines
 
     settings = load_settings(ctx, config)
+    if not quiet:  # --quiet: the warning goes to the log file only (and `status` shows it)
+        from immich_gphotos.config import security_warnings
+        from immich_gphotos.ui.console import warn
+
+        for warning in security_warnings(settings):
+            warn(warning)
     reporter = _reporter(as_json, quiet, dry_run, is_tty())
     options = run_options(
         settings,

@@ -33,10 +33,10 @@ def list_albums(settings: Settings, immich: ImmichClient) -> list[dict[str, Any]
         rows.append(
             {
                 "id": album.id,
-                "name": album.name,
+                "name": album.raw_name,  # as written (--json); the table shows it made inert
                 "asset_count": album.asset_count,
                 "last_change": iso(album.last_change) if album.last_change else None,
-                "owner": album.owner_name,
+                "owner": album.raw_owner_name,
                 "owned": album.owner_id == me.id,
                 "shared": album.shared,
                 "selected": choice is not None,

@@ -9,7 +9,7 @@ from typing import Any
 
 from immich_gphotos import config as config_mod
 from immich_gphotos.credentials.backends import open_store
-from immich_gphotos.credentials.base import IMMICH_API_KEY
+from immich_gphotos.credentials.base import IMMICH_API_KEY, check_api_key
 from immich_gphotos.errors import AuthError
 from immich_gphotos.gphotos.client_secrets import ClientSecrets, load_client_secrets
 from immich_gphotos.immich.client import ImmichClient
@@ -68,6 +68,7 @@ def configure(request: SetupRequest, existing: dict[str, Any]) -> SetupResult:
             "No Immich API key was given; pass it in IMMICH_API_KEY or on stdin with --api-key-stdin, "
             "or run `immich-gphotos init` on a terminal to be asked for it."
         )
+    check_api_key(key, "given" if request.api_key else f"stored in {store.describe()}")
     with ImmichClient(settings.immich.url, key, verify=settings.immich.verify_tls) as immich:
         version = immich.check_supported()
         user = immich.me()

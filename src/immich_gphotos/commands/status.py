@@ -171,11 +171,11 @@ def _look_at_immich(
             if not key:
                 immich.error = "no API key stored; run `immich-gphotos init`"
                 return {}
-            immich.user = client.me().name
+            immich.user = client.me().raw_name  # as written (--json); status_lines makes it inert
             selected = {a.immich_id for a in settings.albums}
             if not selected:
                 return {}
-            return {a.id: (a.name, a.asset_count) for a in client.albums() if a.id in selected}
+            return {a.id: (a.raw_name, a.asset_count) for a in client.albums() if a.id in selected}
     except AppError as exc:
         immich.error = exc.message
         return {}

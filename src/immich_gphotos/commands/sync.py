@@ -19,7 +19,7 @@ from immich_gphotos.budget import RequestBudget
 from immich_gphotos.clock import iso, utcnow
 from immich_gphotos.commands import auth as account
 from immich_gphotos.commands.names import resolve_selected
-from immich_gphotos.config import AlbumSelection, Settings
+from immich_gphotos.config import AlbumSelection, Settings, security_warnings
 from immich_gphotos.credentials.backends import open_store
 from immich_gphotos.credentials.base import SecretStore, immich_api_key
 from immich_gphotos.errors import AppError, AuthError, ConfigError
@@ -190,6 +190,8 @@ class _Run:
         stack.callback(close_log, handler)
         log = logging.getLogger("immich_gphotos.sync")
         log.info("sync started: %d album(s), pid %d", len(selection), os.getpid())
+        for warning in security_warnings(settings):
+            log.warning(warning)
         notifier = Notifier(settings.notify)
         notifier.started()
         previous = state.get_meta(OUTCOME_KEY)

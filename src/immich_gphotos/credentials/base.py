@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from typing import Protocol
 
+from immich_gphotos.errors import AuthError
+
 SERVICE = "immich-gphotos"
 IMMICH_API_KEY = "immich-api-key"
 GOOGLE_REFRESH_TOKEN = "google-refresh-token"
@@ -30,4 +32,21 @@ class SecretStore(Protocol):
 def immich_api_key(store: SecretStore) -> str | None:
     """The Immich key for this run: ``$IMMICH_API_KEY`` wins over the stored one."""
     env = os.environ.get(ENV_API_KEY, "").strip()
-    return env or store.get(IMMICH_API_KEY)
+    if env:
+        return check_api_key(env, f"in {ENV_API_KEY}")
+    stored = store.get(IMMICH_API_KEY)
+    return None if stored is None else check_api_key(stored, f"stored in {store.describe()}")
+
+
+def check_api_key(key: str, where: str) -> str:
+    """The key, if an HTTP header can carry it: printable ASCII only, no space, no line break.
+
+    A key with CR/LF would otherwise reach the HTTP library, whose error quotes the header with
+    its value. The message here never shows the key."""
+    if not key or any(not 0x21 <= ord(ch) <= 0x7E for ch in key):
+        raise AuthError(
+            f"The Immich API key {where} holds characters an API key cannot have (a line break, "
+            "a space, a control or non-ASCII character); copy the key again from Immich (Account "
+            "Settings → API Keys) and run `immich-gphotos init`."
+        )
+    return key

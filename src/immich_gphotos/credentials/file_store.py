@@ -2,12 +2,17 @@
 
 For cron and headless servers, where no keyring is unlocked. The passphrase comes from
 ``$IMMICH_GPHOTOS_PASSPHRASE`` or the file named by ``$IMMICH_GPHOTOS_PASSPHRASE_FILE`` (which
-works with systemd's ``LoadCredential=``). The salt and scrypt cost are stored with the file.
+works with systemd's ``LoadCredential=``). The salt and scrypt cost are stored with the file,
+so a file made with an older, lower cost still opens; new files get ``SCRYPT_N``. Next to the
+data is a key-check value (an HMAC of a fixed text under the derived key): it tells a wrong
+passphrase (the check fails) from a damaged file (the check passes, the data does not). It
+helps a guesser no more than the encrypted data itself, which Fernet authenticates anyway.
 """
 
 from __future__ import annotations
 
 import base64
+import hmac
 import json
 import os
 from pathlib import Path
@@ -15,11 +20,22 @@ from typing import Any
 
 from immich_gphotos.errors import SecretsUnavailable
 from immich_gphotos.fileio import atomic_write
+from immich_gphotos.text import clean
 
 ENV_PASSPHRASE = "IMMICH_GPHOTOS_PASSPHRASE"
 ENV_PASSPHRASE_FILE = "IMMICH_GPHOTOS_PASSPHRASE_FILE"
 FORMAT = "immich-gphotos-secrets"
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**17, 8, 1  # 128 MiB, about 0.3 s: current guidance for new files
+VERSION = 2  # 2 added "check"; version 1 files (no check) are read, and upgraded on the next save
+_CHECK_TEXT = b"immich-gphotos secrets key check"
+
+
+def _key_check(fernet_key: bytes) -> str:
+    import hashlib
+    import hmac
+
+    raw = base64.urlsafe_b64decode(fernet_key)
+    return base64.b64encode(hmac.new(raw, _CHECK_TEXT, hashlib.sha256).digest()).decode()
 
 
 def read_passphrase() -> str | None:
@@ -61,6 +77,7 @@ class FileStore:
         self._cache: dict[str, str] | None = None
         self._fernet: Any = None
         self._kdf: dict[str, Any] | None = None
+        self._check: str | None = None
 
     def describe(self) -> str:
         return f"file ({self.path})"
@@ -96,7 +113,8 @@ class FileStore:
                 "r": SCRYPT_R,
                 "p": SCRYPT_P,
             }
-            self._fernet = Fernet(_derive_key(passphrase, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P))
+            key = _derive_key(passphrase, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+            self._fernet, self._check = Fernet(key), _key_check(key)
             self._cache = {}
             return self._cache
         except (OSError, ValueError) as exc:
@@ -104,34 +122,69 @@ class FileStore:
                 f"The secrets file {self.path} is unreadable ({exc.__class__.__name__}); "
                 "restore it from a backup, or delete it and run `immich-gphotos init` and `auth` again."
             ) from None
-        try:
-            if envelope.get("format") != FORMAT:
-                raise ValueError("not a secrets file")
-            kdf = envelope["kdf"]
-            salt = base64.b64decode(kdf["salt"])
-            fernet = Fernet(
-                _derive_key(passphrase, salt, int(kdf["n"]), int(kdf["r"]), int(kdf["p"]))
+
+        def damaged(why: str) -> SecretsUnavailable:
+            return SecretsUnavailable(
+                f"The secrets file {self.path} is damaged ({clean(why)[:100]}); restore it from a "
+                "backup, or delete it and run `immich-gphotos init` and `auth` again (the file was "
+                "left as it is)."
             )
+
+        try:
+            if not isinstance(envelope, dict) or envelope.get("format") != FORMAT:
+                raise ValueError("not an immich-gphotos secrets file")
+            kdf = envelope["kdf"]
+            salt = base64.b64decode(kdf["salt"], validate=True)
+            n, r, p = int(kdf["n"]), int(kdf["r"]), int(kdf["p"])
+            if not (2 <= n <= 2**20 and 1 <= r <= 32 and 1 <= p <= 16):
+                raise ValueError(
+                    "its scrypt cost is out of range"
+                )  # a damaged n could eat all memory
+            key = _derive_key(passphrase, salt, n, r, p)
+            fernet = Fernet(key)
             token = envelope["data"].encode("ascii")
-        except (KeyError, TypeError, ValueError) as exc:
-            raise SecretsUnavailable(
-                f"The secrets file {self.path} is damaged ({exc}); restore it from a backup, or "
-                "delete it and run `immich-gphotos init` and `auth` again."
-            ) from None
+            check = envelope.get("check")
+            if check is not None and not isinstance(check, str):
+                raise ValueError("its key check is not text")
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise damaged(f"missing {exc}" if isinstance(exc, KeyError) else str(exc)) from None
+        wrong = (
+            f"Wrong passphrase for {self.path}; set {ENV_PASSPHRASE} (or {ENV_PASSPHRASE_FILE}) "
+            "to the passphrase it was created with."
+        )
+        if check is not None and not hmac.compare_digest(
+            check.encode("ascii", "replace"), _key_check(key).encode("ascii")
+        ):
+            raise SecretsUnavailable(wrong)
         try:
             plain = fernet.decrypt(token)
         except InvalidToken:
-            raise SecretsUnavailable(
-                f"Wrong passphrase for {self.path}; set {ENV_PASSPHRASE} (or {ENV_PASSPHRASE_FILE}) "
-                "to the passphrase it was created with."
-            ) from None
-        self._fernet, self._kdf = fernet, kdf
-        self._cache = dict(json.loads(plain))
+            if check is None:  # a version 1 file cannot tell the two apart
+                raise SecretsUnavailable(
+                    wrong[:-1] + " (or the file is damaged: then restore it from a backup)."
+                ) from None
+            raise damaged("its data does not match its checksum") from None
+        try:
+            secrets = json.loads(plain)
+            if not isinstance(secrets, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in secrets.items()
+            ):
+                raise ValueError("its contents are not a table of secrets")
+        except ValueError as exc:
+            raise damaged(str(exc)) from None
+        self._fernet, self._kdf, self._check = fernet, kdf, _key_check(key)
+        self._cache = secrets
         return self._cache
 
     def _save(self, secrets: dict[str, str]) -> None:
         token = self._fernet.encrypt(json.dumps(secrets, sort_keys=True).encode("utf-8"))
-        envelope = {"format": FORMAT, "version": 1, "kdf": self._kdf, "data": token.decode("ascii")}
+        envelope = {
+            "format": FORMAT,
+            "version": VERSION,
+            "kdf": self._kdf,
+            "check": self._check,
+            "data": token.decode("ascii"),
+        }
         atomic_write(self.path, json.dumps(envelope, indent=1).encode("utf-8"), mode=0o600)
         self._cache = secrets
 

@@ -36,10 +36,14 @@ from immich_gphotos.gphotos.models import (
     NewItem,
     ReferenceRefused,
 )
+from immich_gphotos.text import clean, clean_opt
 from immich_gphotos.transport import (
+    MAX_ERROR_BYTES,
+    MAX_JSON_BYTES,
     RetryPolicy,
     describe_transport_error,
     make_client,
+    read_capped,
     retry_after_seconds,
 )
 
@@ -90,7 +94,11 @@ class GooglePhotosClient:
 
         def once() -> httpx.Response:
             try:
-                response = self._http.request(method, url, **kwargs)
+                response = self._http.send(
+                    self._http.build_request(method, url, **kwargs), stream=True
+                )
+                limit = MAX_JSON_BYTES if response.is_success else MAX_ERROR_BYTES
+                read_capped(response, limit, "Google Photos")
             except httpx.TransportError as exc:
                 raise Unreachable(
                     f"Cannot reach Google Photos at {self.api_url}: {describe_transport_error(exc)}; "
@@ -146,7 +154,8 @@ class GooglePhotosClient:
 
     def create_album(self, title: str) -> GoogleAlbum:
         return GoogleAlbum.from_api(
-            self._json("POST", "/v1/albums", json={"album": {"title": title[:MAX_TITLE]}})
+            # the title may come from an older config holding a raw Immich name: inert here too
+            self._json("POST", "/v1/albums", json={"album": {"title": clean(title)[:MAX_TITLE]}})
         )
 
     def get_album(self, album_id: str) -> GoogleAlbum:
@@ -186,6 +195,7 @@ class GooglePhotosClient:
         """Every item of an album (paged); only for repair, never in steady state."""
         body: dict[str, Any] = {"albumId": album_id, "pageSize": page_size}
         seen: set[str] = set()
+        tokens: set[str] = set()  # a repeated page token would loop for ever
         while True:
             data = self._json("POST", "/v1/mediaItems:search", json=body)
             for raw in data.get("mediaItems") or []:
@@ -196,6 +206,11 @@ class GooglePhotosClient:
             token = data.get("nextPageToken")
             if not token:
                 return
+            if token in tokens:
+                raise RemoteError(
+                    "Google answered the same page twice while listing an album; try again later."
+                )
+            tokens.add(token)
             body = body | {"pageToken": token}
 
     # --- creating media items -----------------------------------------------------------------
@@ -216,7 +231,7 @@ class GooglePhotosClient:
             by_token[token] = ItemResult(
                 upload_token=token,
                 code=int(status.get("code") or 0),
-                message=str(status.get("message") or ""),
+                message=clean(str(status.get("message") or "")),
                 media_item_id=media.get("id"),
             )
         missing = ItemResult("", 13, "Google returned no result for this item", None)
@@ -297,11 +312,7 @@ class GooglePhotosClient:
                 "X-Goog-Upload-Raw-Size": str(size),
             },
         )
-        session = start.headers.get("x-goog-upload-url")
-        if not session:
-            raise RemoteError(
-                "Google started a resumable upload but gave no upload URL; try again later."
-            )
+        session = _session_url(start.headers.get("x-goog-upload-url"), self.api_url)
         granularity = int(start.headers.get("x-goog-upload-chunk-granularity") or 262144)
         chunk = max(granularity, RESUMABLE_CHUNK // granularity * granularity)
         position = {"offset": 0}
@@ -347,6 +358,29 @@ class GooglePhotosClient:
                 "The resumable upload was already finalised without a token; it will be retried next run."
             )
         return int(response.headers.get("x-goog-upload-size-received") or 0)
+
+
+def _session_url(session: str | None, api_url: str) -> str:
+    """The resumable session URL, only where ``api_url`` is: the bearer token goes with it."""
+    from urllib.parse import urlsplit
+
+    if not session:
+        raise RemoteError(
+            "Google started a resumable upload but gave no upload URL; try again later."
+        )
+    want = urlsplit(api_url)
+    try:
+        got = urlsplit(session)
+        same = (got.scheme, got.hostname, got.port) == (want.scheme, want.hostname, want.port)
+    except ValueError:
+        same = False
+    if not same:
+        raise RemoteError(
+            f"Google's upload URL points outside {want.scheme}://{want.netloc} (to "
+            f"{clean(session[:100])}); the item was not sent there and is retried next run.",
+            status=400,
+        )
+    return session
 
 
 class GoogleUnauthorized(AuthError):
@@ -398,7 +432,12 @@ def _check_batch(items: list[Any]) -> None:
 
 
 def _status_details(response: httpx.Response) -> tuple[str, str | None]:
-    """message and status name from a google.rpc.Status body (or the raw text)."""
+    """message and status name from a google.rpc.Status body (or the raw text), made inert."""
+    message, reason = _raw_status_details(response)
+    return clean(message)[:1000], clean_opt(None if reason is None else str(reason))
+
+
+def _raw_status_details(response: httpx.Response) -> tuple[str, str | None]:
     with contextlib.suppress(ValueError):
         body = response.json()
         error = body.get("error") if isinstance(body, dict) else None

@@ -57,6 +57,8 @@ def load_client_secrets(path: Path) -> ClientSecrets:
             f"The client secrets file {path} lacks {', '.join(missing)}; download it again from "
             "Google Cloud Console (a 'Desktop app' OAuth client)."
         )
+    for field in ("auth_uri", "token_uri", "revoke_uri"):
+        _check_endpoint(path, field, installed.get(field))
     return ClientSecrets(
         path=path.expanduser().resolve(),
         client_id=installed["client_id"],
@@ -65,4 +67,33 @@ def load_client_secrets(path: Path) -> ClientSecrets:
         token_uri=installed["token_uri"],
         revoke_uri=installed.get("revoke_uri") or None,
         raw=data,
+    )
+
+
+def _check_endpoint(path: Path, field: str, uri: Any) -> None:
+    """OAuth endpoints carry the client secret and the tokens: https only.
+
+    Plain http is accepted for a loopback host when OAUTHLIB_INSECURE_TRANSPORT=1, the switch
+    oauthlib itself honours (the local stand-ins in tests and the demo); never anywhere else."""
+    import os
+    from urllib.parse import urlsplit
+
+    from immich_gphotos.config import is_loopback
+
+    if uri is None and field == "revoke_uri":
+        return
+    try:
+        parts = urlsplit(uri) if isinstance(uri, str) else None
+        host = parts.hostname if parts else None
+    except ValueError:
+        parts, host = None, None
+    if parts and parts.scheme == "https" and host:
+        return
+    insecure_ok = os.environ.get("OAUTHLIB_INSECURE_TRANSPORT") == "1"
+    if parts and parts.scheme == "http" and insecure_ok and is_loopback(host):
+        return
+    raise ConfigError(
+        f"The client secrets file {path} has {field} {uri!r}, which is not an https:// URL; "
+        "the login and its tokens would cross the network unencrypted. Use the JSON downloaded "
+        "from Google Cloud Console unchanged."
     )

@@ -1,4 +1,8 @@
-"""Google's JSON as frozen dataclasses at the boundary, and the typed Google API error."""
+"""Google's JSON as frozen dataclasses at the boundary, and the typed Google API error.
+
+Text Google sends back (titles, file names, descriptions, error messages) passes ``text.clean``
+here, as Immich's does in ``immich.models``: it is shown and logged.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from immich_gphotos.errors import RemoteError
+from immich_gphotos.text import clean, clean_opt
 
 
 class GoogleApiError(RemoteError):
@@ -42,7 +47,7 @@ class GoogleAlbum:
     def from_api(cls, data: dict[str, Any]) -> GoogleAlbum:
         return cls(
             id=str(data["id"]),
-            title=str(data.get("title") or ""),
+            title=clean(str(data.get("title") or "")),
             is_writeable=bool(data.get("isWriteable", True)),
             media_items_count=int(data.get("mediaItemsCount") or 0),  # an int64 sent as a string
         )
@@ -82,7 +87,7 @@ class MediaItem:
     def from_api(cls, data: dict[str, Any]) -> MediaItem:
         return cls(
             id=str(data["id"]),
-            file_name=str(data.get("filename") or ""),
+            file_name=clean(str(data.get("filename") or "")),
             mime_type=data.get("mimeType"),
-            description=data.get("description"),
+            description=clean_opt(data.get("description")),
         )

@@ -16,7 +16,7 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -64,46 +64,83 @@ class _Answer:
                 self.event.set()
 
 
-def _handler(answer: _Answer) -> type[BaseHTTPRequestHandler]:
+IDLE_TIMEOUT = 5.0  # seconds a connection to the listener may stay silent before it is dropped
+REDIRECT_PATH = "/"
+
+
+def same_state(got: str | None, expected: str | None) -> bool:
+    """Constant-time comparison of OAuth ``state`` values, as bytes (any text, never a TypeError)."""
+    if not got or not expected:
+        return False
+    return hmac.compare_digest(
+        got.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )
+
+
+def _handler(
+    answer: _Answer, expected_state: Callable[[], str | None]
+) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        timeout = IDLE_TIMEOUT  # an idle or slow connection is dropped, never waited on for ever
+
         def log_message(self, format: str, *args: Any) -> None:
             pass  # the query holds the authorization code: never log it
 
-        def do_GET(self) -> None:
-            query = parse_qs(urlsplit(self.path).query)
-            if "code" not in query and "error" not in query:
-                self.send_response(404)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            if "error" in query:
-                title, text = (
-                    "Login not completed",
-                    "Google did not grant access. Return to the terminal.",
-                )
-            else:
-                title, text = (
-                    "Logged in",
-                    "immich-gphotos has your Google login. You can close this tab.",
-                )
+        def _page(self, status: int, title: str, text: str) -> None:
             body = (
                 SUCCESS_PAGE.replace("{title}", html.escape(title))
                 .replace("{text}", html.escape(text))
                 .encode()
             )
-            self.send_response(200)
+            self.send_response(status)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Connection", "close")
             self.end_headers()
             self.wfile.write(body)
             self.wfile.flush()
+
+        def do_GET(self) -> None:
+            parts = urlsplit(self.path)
+            query = parse_qs(parts.query)
+            if parts.path != REDIRECT_PATH or ("code" not in query and "error" not in query):
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                return
+            if not same_state(query.get("state", [""])[-1], expected_state()):
+                # a stray or forged request (another local program, an old tab): not this login,
+                # so the listener keeps waiting for the real answer
+                self._page(
+                    400,
+                    "Not this login",
+                    "This answer does not belong to the login immich-gphotos is waiting for. "
+                    "Use the URL the terminal shows.",
+                )
+                return
+            if "error" in query:
+                self._page(
+                    200,
+                    "Login not completed",
+                    "Google did not grant access. Return to the terminal.",
+                )
+            else:
+                self._page(
+                    200,
+                    "Logged in",
+                    "immich-gphotos has your Google login. You can close this tab.",
+                )
             # Only now hand the answer over: the command may exit at once (a refusal), and the
             # browser must still get its page.
             port = self.server.server_address[1]  # type: ignore[index]  # (host, port) for AF_INET
             answer.offer(f"http://127.0.0.1:{port}{self.path}", "browser")
 
     return Handler
+
+
+class _Listener(ThreadingHTTPServer):
+    daemon_threads = True  # each connection on its own thread: one idle client blocks no one
 
 
 class LoopbackLogin:
@@ -115,13 +152,13 @@ class LoopbackLogin:
         self.client = client
         self.answer = _Answer()
         try:
-            self._server = HTTPServer(("127.0.0.1", port), _handler(self.answer))
+            self._server = _Listener(("127.0.0.1", port), _handler(self.answer, lambda: self.state))
         except OSError as exc:
             raise AuthError(
                 f"Cannot listen on 127.0.0.1:{port} for the login ({exc.strerror}); choose another --port."
             ) from None
         self.port = self._server.server_address[1]
-        self.redirect_uri = f"http://127.0.0.1:{self.port}/"
+        self.redirect_uri = f"http://127.0.0.1:{self.port}{REDIRECT_PATH}"
         self._flow = InstalledAppFlow.from_client_config(
             client.raw, scopes=list(SCOPES), autogenerate_code_verifier=True
         )
@@ -167,7 +204,7 @@ class LoopbackLogin:
 
     def _exchange(self, url: str) -> LoginResult:
         query = {k: v[-1] for k, v in parse_qs(urlsplit(url).query).items()}
-        if not hmac.compare_digest(query.get("state", ""), self.state or ""):
+        if not same_state(query.get("state"), self.state):
             raise AuthError(
                 "The login answer's state does not match this login (a stale or forged redirect); "
                 "run `immich-gphotos auth` again and use the URL it prints."

@@ -26,11 +26,15 @@ from immich_gphotos.errors import (
     UnsupportedServer,
 )
 from immich_gphotos.immich.models import ImmichAlbum, ImmichAsset, ImmichUser, ServerVersion
+from immich_gphotos.text import clean, clean_opt
 from immich_gphotos.transport import (
+    MAX_ERROR_BYTES,
+    MAX_JSON_BYTES,
     RetryPolicy,
     describe_transport_error,
     is_tls_error,
     make_client,
+    read_capped,
     retry_after_seconds,
 )
 
@@ -122,7 +126,7 @@ class ImmichClient:
             if response.is_success:
                 return response
             if stream:
-                response.read()
+                read_capped(response, MAX_ERROR_BYTES, "Immich")
             raise self._error(method, path, response)
 
         return self._retry.call(once)
@@ -172,7 +176,9 @@ class ImmichClient:
         )
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self._send(method, path, **kwargs)
+        response = read_capped(
+            self._send(method, path, stream=True, **kwargs), MAX_JSON_BYTES, "Immich"
+        )
         try:
             return response.json()
         except ValueError:
@@ -264,6 +270,7 @@ class ImmichClient:
             "page": 1,
             "withExif": with_exif,
         }
+        seen: set[str] = set()  # a server that hands out the same page again would loop for ever
         while True:
             data = self._json("POST", "/search/metadata", json=body)
             assets = data.get("assets") or {}
@@ -271,6 +278,13 @@ class ImmichClient:
                 yield ImmichAsset.from_api(raw)
             cursor = assets.get("nextCursor")  # v3.2 cursor paging, preferred where offered
             next_page = assets.get("nextPage")
+            following = f"cursor {cursor}" if cursor else f"page {next_page}" if next_page else ""
+            if following and (following in seen or following == f"page {body.get('page')}"):
+                raise RemoteError(
+                    f"Immich answered the same page twice while listing album {album_id} "
+                    f"({clean(following[:60])}); try again later, and report it to Immich if it lasts."
+                )
+            seen.add(following)
             if cursor:
                 body = {k: v for k, v in body.items() if k != "page"} | {"cursor": cursor}
             elif next_page:
@@ -346,4 +360,5 @@ def _error_details(response: httpx.Response) -> tuple[str | None, str | None]:
         elif raw is not None:
             message = str(raw)
         correlation = correlation or body.get("correlationId")
-    return message, correlation
+    # the server's words are someone else's text: inert before they reach a message
+    return clean_opt(message), clean_opt(None if correlation is None else str(correlation))

@@ -1,4 +1,10 @@
-"""Immich's JSON turned into frozen dataclasses at the boundary; nothing past it indexes a dict."""
+"""Immich's JSON turned into frozen dataclasses at the boundary; nothing past it indexes a dict.
+
+This is also where other people's text enters: names, file names and descriptions are passed
+through ``text.clean`` here, so nothing downstream (terminal, log, cron mail, notifications,
+Google album titles) can carry an escape sequence or a forged line. ``raw_*`` keep the original
+for ``--json`` output, which escapes it.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,8 @@ import mimetypes
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from immich_gphotos.text import clean, clean_opt
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -37,11 +45,16 @@ class ImmichUser:
     id: str
     name: str
     email: str
+    raw_name: str = ""
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> ImmichUser:
+        name = str(data.get("name") or "")
         return cls(
-            id=str(data["id"]), name=str(data.get("name") or ""), email=str(data.get("email") or "")
+            id=str(data["id"]),
+            name=clean(name),
+            email=clean(str(data.get("email") or "")),
+            raw_name=name,
         )
 
 
@@ -55,6 +68,8 @@ class ImmichAlbum:
     owner_id: str | None
     owner_name: str | None
     shared: bool
+    raw_name: str = ""
+    raw_owner_name: str | None = None
 
     @property
     def last_change(self) -> datetime | None:
@@ -73,15 +88,19 @@ class ImmichAlbum:
                     owner_id = member["user"]["id"]
                     owner_name = member["user"].get("name")
                     break
+        name = str(data.get("albumName") or "")
+        owner_name = None if owner_name is None else str(owner_name)
         return cls(
             id=str(data["id"]),
-            name=str(data.get("albumName") or ""),
+            name=clean(name),
             asset_count=int(data.get("assetCount") or 0),
             updated_at=_parse_time(data.get("updatedAt")),
             last_modified_asset=_parse_time(data.get("lastModifiedAssetTimestamp")),
             owner_id=owner_id,
-            owner_name=owner_name,
+            owner_name=clean_opt(owner_name),
             shared=bool(data.get("shared")),
+            raw_name=name,
+            raw_owner_name=owner_name,
         )
 
 
@@ -102,6 +121,9 @@ class ImmichAsset:
     # External-library assets carry SHA-1 of "path:<originalPath>", not of the file's contents,
     # so their checksum identifies a path and cannot be used to verify or dedupe content.
     external: bool
+    # The description as written: it goes to Google as the item's description, where line breaks
+    # belong; ``description`` is the inert form for anything shown or logged.
+    raw_description: str | None = None
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> ImmichAsset:
@@ -112,19 +134,21 @@ class ImmichAsset:
         archived = visibility == "archive" if visibility else bool(data.get("isArchived"))
         size = exif.get("fileSizeInByte")
         description = exif.get("description")
+        description = description.strip() or None if isinstance(description, str) else None
         created = _parse_time(data.get("fileCreatedAt")) or _parse_time(data.get("localDateTime"))
         return cls(
             id=str(data["id"]),
             checksum=str(data["checksum"]),
             type=str(data.get("type") or "OTHER"),
-            file_name=name,
+            file_name=clean(name),
             mime=mime,
             size=int(size) if isinstance(size, int | float) else None,
             file_created_at=created or datetime.fromtimestamp(0, UTC),
             trashed=bool(data.get("isTrashed")),
             archived=archived,
             live_photo_video_id=data.get("livePhotoVideoId") or None,
-            description=description.strip() or None if isinstance(description, str) else None,
+            description=clean_opt(description),
             owner_id=str(data.get("ownerId") or ""),
             external=data.get("libraryId") is not None,
+            raw_description=description,
         )

@@ -9,8 +9,10 @@ from datetime import date
 from pathlib import Path
 
 from immich_gphotos.clock import iso, pacific_day, utcnow
+from immich_gphotos.fileio import open_private, private_state_dir
 from immich_gphotos.state.db import connect, transaction
 from immich_gphotos.state.migrations import migrate
+from immich_gphotos.text import clean, clean_opt
 
 STATE_FILE_NAME = "state.sqlite3"
 
@@ -52,12 +54,11 @@ class StateStore:
     @classmethod
     def open(cls, state_dir: Path) -> StateStore:
         """Open (creating it, mode 0700, if needed) and migrate the state database."""
-        state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_state_dir(state_dir)
         path = state_dir / STATE_FILE_NAME
-        fresh = not path.exists()
+        if not path.exists():  # created 0600 before SQLite opens it (its -wal/-shm copy the mode)
+            os.close(open_private(path, os.O_RDWR))
         conn = connect(path)
-        if fresh:
-            os.chmod(path, 0o600)
         migrate(conn)
         return cls(conn, path)
 
@@ -134,10 +135,11 @@ class StateStore:
                 )
         return AlbumCounts(
             immich_id=immich_id,
-            name=album["name"] if album else None,
-            google_title=album["google_title"] if album else None,
+            # names written by releases before text was made inert at the boundary: inert here too
+            name=clean_opt(album["name"]) if album else None,
+            google_title=clean_opt(album["google_title"]) if album else None,
             google_album_id=google["google_album_id"] if google else None,
-            skipped_reasons=reasons,
+            skipped_reasons={clean(r): n for r, n in reasons.items()},
             last_synced=album["last_synced"] if album else None,
             **totals,
         )

@@ -134,6 +134,6 @@ def add_refs(
 
 
 def description(ctx: RunContext, asset: ImmichAsset) -> str | None:
-    if not ctx.sync.description or not asset.description:
+    if not ctx.sync.description or not asset.raw_description:
         return None
-    return asset.description[:MAX_DESCRIPTION]
+    return asset.raw_description[:MAX_DESCRIPTION]  # as written: line breaks belong there

@@ -6,6 +6,8 @@ import sys
 from functools import cache
 from typing import TYPE_CHECKING
 
+from immich_gphotos.text import clean
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -30,5 +32,6 @@ def say(message: str) -> None:
 
 
 def warn(message: str) -> None:
-    """A plain line on stderr."""
-    print(message, file=sys.stderr, flush=True)
+    """One plain line on stderr. Error text can quote a server or an exception, so the line is
+    made inert here as well (``text.clean`` changes nothing in text already clean)."""
+    print(clean(message), file=sys.stderr, flush=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from immich_gphotos.text import clean
+
 if TYPE_CHECKING:
     from rich.table import Table
 
@@ -52,7 +54,8 @@ def albums_table(rows: list[dict[str, Any]]) -> Table:
             when(row["last_synced"]) if row["selected"] else "",
             row["id"],
         ]
-        table.add_row(*(Text(c) for c in cells))  # names are the user's text, never markup
+        # names are other people's text: never markup, never a control character
+        table.add_row(*(Text(clean(c)) for c in cells))
     return table
 
 
@@ -119,7 +122,8 @@ def status_lines(report: StatusReport) -> list[str]:
                 f"uploaded {r['uploaded']}, added {r['added']}, removed {r['removed']}, failed {r['failed']}, "
                 f"{r['bytes']} bytes, {r['google_requests']} Google requests"
             )
-    return lines
+    # the report keeps names as written (for --json); printed, they are made inert
+    return [clean(line) for line in lines]
 
 
 def plan_lines(plan: Any) -> list[str]:

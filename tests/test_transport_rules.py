@@ -1,0 +1,142 @@
+"""Where secrets travel: warnings for a plain-http or unverified Immich, https-only OAuth endpoints."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from immich_gphotos.config import GoogleSettings, ImmichSettings, Settings, transport_warnings
+from immich_gphotos.errors import ConfigError
+from immich_gphotos.gphotos.client_secrets import load_client_secrets
+from tests.helpers import GOOD_KEY, run_cli, set_config
+
+
+def _settings(url: str, verify: bool | str = True) -> Settings:
+    return Settings(path=Path("/cfg.toml"), immich=ImmichSettings(url=url, verify_tls=verify))
+
+
+@pytest.mark.parametrize(
+    ("url", "verify", "expected"),
+    [
+        ("https://photos.example.org", True, []),
+        ("http://127.0.0.1:2283", True, []),
+        ("http://localhost:2283", True, []),
+        ("http://[::1]:2283", True, []),
+        ("http://photos.example.org", True, ["plain http"]),
+        ("http://192.168.1.10:2283", True, ["plain http"]),
+        ("https://photos.example.org", False, ["verify_tls = false"]),
+        ("http://nas.lan", False, ["plain http", "verify_tls = false"]),
+    ],
+)
+def test_transport_warnings(url: str, verify: bool, expected: list[str]) -> None:
+    warnings = transport_warnings(_settings(url, verify))
+    assert len(warnings) == len(expected)
+    for warning, words in zip(warnings, expected, strict=True):
+        assert words in warning
+
+
+def test_unverified_tls_is_warned_at_init_status_and_once_per_sync(world3) -> None:  # type: ignore[no-untyped-def]
+    set_config(world3.config, "immich", "verify_tls", False)
+    init = run_cli(
+        "init", "--immich-url", world3.immich.url, env=os.environ | {"IMMICH_API_KEY": GOOD_KEY}
+    )
+    assert init.returncode == 0, init.stderr
+    assert "verify_tls = false" in init.stderr
+    status = run_cli("status", "--json")
+    assert "verify_tls = false" in status.stderr
+    json.loads(status.stdout)  # stdout stays one JSON value
+    sync = world3.sync()
+    assert sync.returncode == 0, sync.stderr
+    assert sync.stderr.count("verify_tls = false") == 1
+    log = (world3.state_dir / "immich-gphotos.log").read_text()
+    assert log.count("verify_tls = false") == 1
+    quiet = world3.sync("--quiet")
+    assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == ""
+
+
+def _client_json(tmp_path: Path, name: str = "client.json", **uris: str) -> Path:
+    installed = {
+        "client_id": "1234-test.apps.googleusercontent.com",
+        "client_secret": "test-client-secret",
+        "auth_uri": "https://accounts.google.com/o/oauth2/auth",
+        "token_uri": "https://oauth2.googleapis.com/token",
+        "revoke_uri": "https://oauth2.googleapis.com/revoke",
+    } | uris
+    path = tmp_path / name
+    path.write_text(json.dumps({"installed": installed}))
+    return path
+
+
+@pytest.mark.parametrize("field", ["auth_uri", "token_uri", "revoke_uri"])
+def test_oauth_endpoints_must_be_https(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, field: str
+) -> None:
+    monkeypatch.delenv("OAUTHLIB_INSECURE_TRANSPORT", raising=False)
+    assert load_client_secrets(_client_json(tmp_path)).token_uri.startswith("https://")
+    plain = _client_json(tmp_path, "plain.json", **{field: "http://oauth.example.org/x"})
+    with pytest.raises(ConfigError, match=field) as caught:
+        load_client_secrets(plain)
+    assert caught.value.exit_code == 3
+    local = _client_json(tmp_path, "local.json", **{field: "http://127.0.0.1:9/x"})
+    with pytest.raises(ConfigError, match=field):
+        load_client_secrets(local)  # loopback too, unless the stand-ins' switch is set
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    assert load_client_secrets(local)
+    with pytest.raises(ConfigError, match=field):
+        load_client_secrets(plain)  # the switch never opens a non-loopback host
+
+
+def test_init_refuses_a_client_json_with_an_http_token_uri(
+    immich, config_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("OAUTHLIB_INSECURE_TRANSPORT", raising=False)
+    client = _client_json(tmp_path, token_uri="http://oauth.example.org/token")
+    result = run_cli(
+        "init",
+        "--immich-url",
+        immich.url,
+        "--client-secrets",
+        str(client),
+        env=os.environ | {"IMMICH_API_KEY": GOOD_KEY},
+    )
+    assert result.returncode == 3 and "token_uri" in result.stderr
+    assert not config_path.exists()
+
+
+def test_files_others_can_read_are_warned_about(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from immich_gphotos.config import file_warnings, security_warnings
+
+    config = tmp_path / "config.toml"
+    client = _client_json(tmp_path)
+    passphrase = tmp_path / "passphrase"
+    for path in (config, passphrase):
+        path.write_text("x")
+    monkeypatch.setenv("IMMICH_GPHOTOS_PASSPHRASE_FILE", str(passphrase))
+    settings = Settings(
+        path=config,
+        immich=ImmichSettings(url="https://photos.example.org"),
+        google=GoogleSettings(client_secrets=str(client)),
+    )
+    for path in (config, client, passphrase):
+        path.chmod(0o600)
+    assert file_warnings(settings) == [] and security_warnings(settings) == []
+    for path in (config, client, passphrase):
+        path.chmod(0o644)
+    warnings = file_warnings(settings)
+    assert len(warnings) == 3
+    for warning, path in zip(warnings, (config, client, passphrase), strict=True):
+        assert str(path) in warning and f"chmod 600 {path}" in warning
+    passphrase.chmod(0o640)  # group-readable is others too
+    assert len(file_warnings(settings)) == 3
+
+
+def test_status_warns_about_a_readable_client_file(configured) -> None:  # type: ignore[no-untyped-def]
+    _, google = configured
+    google.secrets_path.chmod(0o644)
+    status = run_cli("status")
+    assert "can be read by other users" in status.stderr and "chmod 600" in status.stderr
