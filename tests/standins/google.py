@@ -26,6 +26,7 @@ import secrets
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -101,6 +102,7 @@ class Faults:
     )  # (status, message) for the next requests
     upload_breaks: int = 0  # drop the connection half-way through the next N upload bodies
     upload_break_rate: float = 0.0  # ... or through this share of upload bodies
+    batch_answers_lost: int = 0  # the next N batchCreates act, then drop the connection unanswered
     invalid_grant: bool = False  # refresh tokens stop working (revoked, or 'Testing' expiry)
     daily_quota: int | None = None  # answer the daily-quota 429 past this many requests
     seed: int = 11
@@ -146,8 +148,8 @@ class GoogleStandIn:
         self._answers = threading.Event()  # clear: batchCreate answers are held back
         self._answers.set()
         self.duplicates_apart = True  # the same bytes created twice by the app: two items
-        # sha1 -> capture time (RFC 3339): what Google would read from the file's EXIF
-        self.capture_times: dict[str, str] = {}
+        # sha1 -> capture time (RFC 3339) or None: what Google would read from the file's EXIF
+        self.capture_time: Callable[[str], str | None] = lambda sha1: None
         self.tmp = tempfile.TemporaryDirectory(prefix="google-standin-")
         handler = type("Handler", (_Handler,), {"standin": self})
         self.httpd = QuietServer((host, port), handler)
@@ -812,7 +814,7 @@ class _Handler(BaseHTTPRequestHandler):
                         description,
                         True,
                         self._token["client_id"],
-                        self.g.capture_times.get(upload.sha1, "2024-01-01T00:00:00Z"),
+                        self.g.capture_time(upload.sha1) or "2024-01-01T00:00:00Z",
                     )
                     self.g.media[media.id] = media
                     self.g.by_sha1.setdefault(upload.sha1, media.id)
@@ -828,6 +830,11 @@ class _Handler(BaseHTTPRequestHandler):
                 )
         self.g.batch_processed.set()
         self.g._answers.wait(120)
+        with self.g.lock:
+            lost = self.g.faults.batch_answers_lost > 0
+            self.g.faults.batch_answers_lost -= 1 if lost else 0
+        if lost:
+            return self._drop()
         self._json({"newMediaItemResults": results})
         self.g.batch_created.set()
 
