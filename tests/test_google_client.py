@@ -109,6 +109,7 @@ def test_batches_are_at_most_50(api) -> None:
 
 
 def test_identical_bytes_are_one_item_and_add_by_reference(api, google) -> None:
+    google.duplicates_apart = False  # Google as its upload guide describes it: one copy
     first, second = api.create_album("One"), api.create_album("Two")
     data = b"the same picture"
     [made] = api.batch_create(
@@ -121,6 +122,21 @@ def test_identical_bytes_are_one_item_and_add_by_reference(api, google) -> None:
     )
     assert again.media_item_id == made.media_item_id
     assert len(google.media) == 1
+
+
+def test_the_stand_in_keeps_an_item_created_twice_apart(api, google) -> None:
+    """The worst case Google has been seen to do: the same bytes created twice are two items, so
+    a client that creates a batch twice shows up as duplicates in the album."""
+    album = api.create_album("Twice")
+    data = b"created twice"
+    made = [
+        api.batch_create(
+            album.id, [NewItem(api.upload(_bytes(data), len(data), "image/jpeg"), "T.jpg")]
+        )[0]
+        for _ in range(2)
+    ]
+    assert made[0].media_item_id != made[1].media_item_id
+    assert google.albums[album.id].items == [m.media_item_id for m in made]
 
 
 def test_preexisting_item_lands_by_batch_create_but_not_by_reference(api, google) -> None:

@@ -16,7 +16,7 @@ from jsonschema import Draft7Validator
 from immich_gphotos.gphotos.auth import TokenSource
 from immich_gphotos.gphotos.client import GooglePhotosClient
 from immich_gphotos.gphotos.client_secrets import load_client_secrets
-from immich_gphotos.gphotos.models import NewItem, ReferenceRefused
+from immich_gphotos.gphotos.models import AlbumPosition, NewItem, ReferenceRefused
 from immich_gphotos.transport import RetryPolicy
 from tests.standins.google import GoogleStandIn
 
@@ -122,6 +122,10 @@ def test_client_requests_and_stand_in_answers_follow_the_discovery_document(
         album = photos.create_album("Conformance")
         token = photos.upload(data, 13, "image/jpeg")
         [made] = photos.batch_create(album.id, [NewItem(token, "C.jpg", "a caption")])
+        for position in (AlbumPosition(made.media_item_id), AlbumPosition(None)):
+            more = photos.upload(data, 13, "image/jpeg")
+            [placed] = photos.batch_create(album.id, [NewItem(more, "D.jpg")], position)
+            assert placed.ok
         photos.get_album(album.id)
         other = photos.create_album("Other")
         photos.batch_add(other.id, [made.media_item_id])
@@ -144,7 +148,7 @@ def test_client_requests_and_stand_in_answers_follow_the_discovery_document(
             error = response.json()["error"]
             assert isinstance(error["code"], int) and error["message"] and error["status"]
         checked += 1
-    assert checked >= 8
+    assert checked >= 10
 
 
 def test_the_checker_catches_a_wrong_field() -> None:

@@ -56,6 +56,17 @@ EXPECTED_COLUMNS = {
         "stopped",
     },
     "google_requests": {"day", "count"},
+    "batch_intents": {"id", "album_id", "google_album_id", "started_at"},
+    "batch_intent_assets": {
+        "intent_id",
+        "asset_id",
+        "checksum",
+        "size",
+        "type",
+        "mime",
+        "file_name",
+        "captured_at",
+    },
 }
 
 

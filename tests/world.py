@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from tests.helpers import (
 )
 from tests.inprocess import run_in_process
 from tests.standins.google import GoogleStandIn
-from tests.standins.immich import Asset, ImmichStandIn
+from tests.standins.immich import Asset, ImmichStandIn, ts
 
 SYNCED = ("Holidays", "Garden", "Mixed Bag")
 
@@ -55,7 +56,7 @@ class World:
             got = self.contents(name)
             if ordered:
                 assert got == want, name
-            else:  # items that failed once are appended when a later run places them
+            else:  # only what is there, each once (additions by reference append)
                 assert sorted(got) == sorted(want), name
 
     def sync(self, *args: str, **kw) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
@@ -98,4 +99,17 @@ def make_world(
     set_config(config_path, "google", "api_url", google.url)
     store_google_login(google, state_dir)
     assert run_cli("albums", "add", *SYNCED).returncode == 0
+    google.capture_time = _capture_times(scenario)
     return World(immich, google, scenario, config_path, state_dir)
+
+
+def _capture_times(scenario: Scenario) -> Callable[[str], str | None]:
+    """What Google reads from a file's EXIF: the capture time Immich has for those bytes."""
+
+    def capture_time(sha1: str) -> str | None:
+        for asset in scenario.library.assets.values():
+            if asset.content.sha1_base64 == sha1 and asset.has_exif:
+                return ts(asset.created)
+        return None
+
+    return capture_time

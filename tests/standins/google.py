@@ -1,11 +1,14 @@
 """A stand-in Google (OAuth endpoints and the Photos Library API) on 127.0.0.1.
 
 It keeps Google's real rules: at most 50 items per batch, only app-created albums can be
-written or read, upload tokens are single-use, identical bytes are stored once, items that
-already sat in the user's library (not app-created) are placed by batchCreate but refused by
-batchAddMediaItems, albums hold at most 20,000 items, access tokens are short-lived, PKCE is
-checked at the token endpoint. Fault switches inject 5xx, per-minute and daily 429s, storage
-full, invalid_grant, and connections dropped mid-upload.
+written or read, upload tokens are single-use, items that already sat in the user's library
+(not app-created) are placed by batchCreate but refused by batchAddMediaItems, albums hold at
+most 20,000 items, batchCreate honours albumPosition, access tokens are short-lived, PKCE is
+checked at the token endpoint. Identical bytes the app creates twice become two separate items
+(``duplicates_apart``, the worst case: Google has been seen both to dedupe and not to), so a
+test sees every duplicate a client makes. Fault switches inject 5xx, per-minute and daily 429s,
+storage full, invalid_grant, connections dropped mid-upload, and ``hold_batch_answers`` keeps
+batchCreate's answer back after Google has acted on it (the window a crash test kills in).
 
 Run on its own: ``python -m tests.standins.google --port 8765 --client-secrets client.json``.
 """
@@ -23,6 +26,7 @@ import secrets
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -60,6 +64,7 @@ class Media:
     description: str
     app_created: bool
     client_id: str | None
+    creation_time: str = "2024-01-01T00:00:00Z"  # from the file's EXIF, as Google reads it
 
 
 @dataclass
@@ -97,6 +102,7 @@ class Faults:
     )  # (status, message) for the next requests
     upload_breaks: int = 0  # drop the connection half-way through the next N upload bodies
     upload_break_rate: float = 0.0  # ... or through this share of upload bodies
+    batch_answers_lost: int = 0  # the next N batchCreates act, then drop the connection unanswered
     invalid_grant: bool = False  # refresh tokens stop working (revoked, or 'Testing' expiry)
     daily_quota: int | None = None  # answer the daily-quota 429 past this many requests
     upload_url_base: str | None = None  # resumable sessions point here instead of at the stand-in
@@ -138,6 +144,13 @@ class GoogleStandIn:
         self.token_requests: list[dict[str, str]] = []
         self.revoked: list[str] = []
         self.batch_created = threading.Event()  # set after the first successful batchCreate
+        # set when a batchCreate has changed the library, before its answer goes out
+        self.batch_processed = threading.Event()
+        self._answers = threading.Event()  # clear: batchCreate answers are held back
+        self._answers.set()
+        self.duplicates_apart = True  # the same bytes created twice by the app: two items
+        # sha1 -> capture time (RFC 3339) or None: what Google would read from the file's EXIF
+        self.capture_time: Callable[[str], str | None] = lambda sha1: None
         self.tmp = tempfile.TemporaryDirectory(prefix="google-standin-")
         handler = type("Handler", (_Handler,), {"standin": self})
         self.httpd = QuietServer((host, port), handler)
@@ -188,6 +201,14 @@ class GoogleStandIn:
         return path
 
     # --- what tests look at -------------------------------------------------------------------
+
+    def hold_batch_answers(self) -> None:
+        """From now on batchCreate acts, sets ``batch_processed``, then keeps its answer back
+        until ``release_batch_answers``: the client is left between Google acting and knowing."""
+        self._answers.clear()
+
+    def release_batch_answers(self) -> None:
+        self._answers.set()
 
     def album_by_title(self, title: str) -> Album | None:
         live = [a for a in self.albums.values() if a.title == title and not a.deleted]
@@ -568,7 +589,7 @@ class _Handler(BaseHTTPRequestHandler):
             "mimeType": media.mime,
             "filename": media.filename,
             "mediaMetadata": {
-                "creationTime": "2024-01-01T00:00:00Z",
+                "creationTime": media.creation_time,
                 "width": "4000",
                 "height": "3000",
             },
@@ -733,6 +754,9 @@ class _Handler(BaseHTTPRequestHandler):
         if not 1 <= len(items) <= 50:
             raise _bad("Request must contain between 1 and 50 newMediaItems.")
         album = None
+        position = body.get("albumPosition")
+        if position is not None and not body.get("albumId"):
+            raise _bad("albumPosition needs an albumId.")
         if body.get("albumId"):
             album = self.g.albums.get(body["albumId"])
             if album is None or album.deleted:
@@ -743,6 +767,7 @@ class _Handler(BaseHTTPRequestHandler):
                 )
         results = []
         with self.g.lock:
+            at = self._insert_at(album, position) if album is not None else 0
             for item in items:
                 simple = item.get("simpleMediaItem") or {}
                 token = simple.get("uploadToken", "")
@@ -777,7 +802,9 @@ class _Handler(BaseHTTPRequestHandler):
                     continue
                 upload.used = True
                 existing = self.g.by_sha1.get(upload.sha1)
-                if existing:  # identical bytes: Google keeps one copy
+                if existing and (
+                    not self.g.duplicates_apart or not self.g.media[existing].app_created
+                ):  # identical bytes: Google keeps one copy
                     media = self.g.media[existing]
                 else:
                     media = Media(
@@ -789,11 +816,13 @@ class _Handler(BaseHTTPRequestHandler):
                         description,
                         True,
                         self._token["client_id"],
+                        self.g.capture_time(upload.sha1) or "2024-01-01T00:00:00Z",
                     )
                     self.g.media[media.id] = media
-                    self.g.by_sha1[upload.sha1] = media.id
+                    self.g.by_sha1.setdefault(upload.sha1, media.id)
                 if album is not None and media.id not in album.items:
-                    album.items.append(media.id)
+                    album.items.insert(at, media.id)
+                    at += 1
                 results.append(
                     {
                         "uploadToken": token,
@@ -801,8 +830,33 @@ class _Handler(BaseHTTPRequestHandler):
                         "mediaItem": self._media_json(media),
                     }
                 )
+        self.g.batch_processed.set()
+        self.g._answers.wait(120)
+        with self.g.lock:
+            lost = self.g.faults.batch_answers_lost > 0
+            self.g.faults.batch_answers_lost -= 1 if lost else 0
+        if lost:
+            return self._drop()
         self._json({"newMediaItemResults": results})
         self.g.batch_created.set()
+
+    def _insert_at(self, album: Album, position: Any) -> int:
+        """Where albumPosition puts the batch's first item (LAST_IN_ALBUM when absent)."""
+        if position is None:
+            return len(album.items)
+        if not isinstance(position, dict):
+            raise _bad("Invalid albumPosition.")
+        kind = position.get("position", "POSITION_TYPE_UNSPECIFIED")
+        if kind == "FIRST_IN_ALBUM":
+            return 0
+        if kind in ("LAST_IN_ALBUM", "POSITION_TYPE_UNSPECIFIED"):
+            return len(album.items)
+        if kind == "AFTER_MEDIA_ITEM":
+            relative = position.get("relativeMediaItemId")
+            if relative not in album.items:
+                raise _bad("Invalid relativeMediaItemId: the media item is not in the album.")
+            return album.items.index(relative) + 1
+        raise _bad(f"Unsupported albumPosition {kind}.")
 
     def search(self) -> None:
         self._need(READ_APP)

@@ -29,6 +29,8 @@ from immich_gphotos.gphotos.limits import (
 )
 from immich_gphotos.gphotos.models import (
     AlbumGone,
+    AlbumPosition,
+    BatchResults,
     GoogleAlbum,
     GoogleApiError,
     ItemResult,
@@ -215,14 +217,37 @@ class GooglePhotosClient:
 
     # --- creating media items -----------------------------------------------------------------
 
-    def batch_create(self, album_id: str, items: list[NewItem]) -> list[ItemResult]:
-        """Create up to 50 items in the album; one result per item, in the order given."""
+    def batch_create(
+        self, album_id: str, items: list[NewItem], position: AlbumPosition | None = None
+    ) -> BatchResults:
+        """Create up to 50 items in the album, at ``position`` (None: the end); one result per
+        item, in the order given. ``replayed`` on the answer says the request went out more than
+        once, so an item failing now (its upload token spent) may have been created earlier."""
         _check_batch(items)
-        body = {
+        body: dict[str, Any] = {
             "albumId": album_id,  # always: bytes Google already holds can only be placed here
             "newMediaItems": [_new_media_item(item) for item in items],
         }
-        data = self._json("POST", "/v1/mediaItems:batchCreate", json=body)
+        if position is not None:
+            body["albumPosition"] = position.to_api()
+        tries = 0
+
+        def once() -> httpx.Response:
+            nonlocal tries
+            tries += 1
+            return self._send("POST", "/v1/mediaItems:batchCreate", replayable=False, json=body)
+
+        try:
+            response = self._retry.call(once)
+        except GoogleApiError as exc:
+            exc.replayed = tries > 1
+            raise
+        try:
+            data = response.json() if response.content else {}
+        except ValueError:
+            raise RemoteError(
+                "Google answered batchCreate with something that is not JSON."
+            ) from None
         by_token: dict[str, ItemResult] = {}
         for raw in data.get("newMediaItemResults") or []:
             status = raw.get("status") or {}
@@ -235,7 +260,9 @@ class GooglePhotosClient:
                 media_item_id=media.get("id"),
             )
         missing = ItemResult("", 13, "Google returned no result for this item", None)
-        return [by_token.get(item.upload_token, missing) for item in items]
+        results = BatchResults(by_token.get(item.upload_token, missing) for item in items)
+        results.replayed = tries > 1
+        return results
 
     # --- uploading bytes ----------------------------------------------------------------------
 

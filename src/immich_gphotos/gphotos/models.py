@@ -7,6 +7,7 @@ here, as Immich's does in ``immich.models``: it is shown and logged.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from immich_gphotos.errors import RemoteError
@@ -26,6 +27,7 @@ class GoogleApiError(RemoteError):
     ) -> None:
         super().__init__(message, status=status, retry_after=retry_after)
         self.reason = reason  # google.rpc status name, e.g. INVALID_ARGUMENT
+        self.replayed = False  # the request went out more than once (batchCreate sets it)
 
 
 class AlbumGone(GoogleApiError):
@@ -76,12 +78,33 @@ class ItemResult:
         return self.code == 0 and self.media_item_id is not None
 
 
+class BatchResults(list[ItemResult]):
+    """batchCreate's results, one per item in the order given. ``replayed``: the request was
+    sent more than once (a broken connection or a 5xx first), so Google may have acted on an
+    earlier try whose answer never arrived; an item failing now may be in the album already."""
+
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class AlbumPosition:
+    """Where batchCreate puts the new items: after a media item, or first in the album."""
+
+    after_media_item_id: str | None = None  # None: FIRST_IN_ALBUM
+
+    def to_api(self) -> dict[str, str]:
+        if self.after_media_item_id is None:
+            return {"position": "FIRST_IN_ALBUM"}
+        return {"position": "AFTER_MEDIA_ITEM", "relativeMediaItemId": self.after_media_item_id}
+
+
 @dataclass(frozen=True)
 class MediaItem:
     id: str
     file_name: str
     mime_type: str | None
     description: str | None
+    creation_time: datetime | None = None  # mediaMetadata.creationTime: the capture time
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> MediaItem:
@@ -90,4 +113,22 @@ class MediaItem:
             file_name=clean(str(data.get("filename") or "")),
             mime_type=data.get("mimeType"),
             description=clean_opt(data.get("description")),
+            creation_time=_timestamp((data.get("mediaMetadata") or {}).get("creationTime")),
         )
+
+
+def _timestamp(value: Any) -> datetime | None:
+    """A google.protobuf.Timestamp in its JSON form (RFC 3339, "Z", up to 9 fractional digits)."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.replace("Z", "+00:00")
+    if "." in text:  # fromisoformat takes at most 6 fractional digits before 3.11's wider parser
+        head, _, rest = text.partition(".")
+        digits = "".join(c for c in rest if c.isdigit())
+        zone = rest[len(digits) :]
+        text = f"{head}.{digits[:6].ljust(6, '0')}{zone}"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -98,6 +98,37 @@ def m001_initial(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m002_batch_intents(db: sqlite3.Connection) -> None:
+    """A batchCreate in flight: written (and committed) before the call, deleted in the same
+    transaction that records the batch's outcome. One left behind means the process ended
+    between Google creating the batch and the state recording it: the next run asks Google what
+    the album holds before creating anything again. Each asset keeps what matching needs (the
+    file name Google was given, the capture time) and what recording it needs (checksum, size,
+    type, mime), so recovery reads no Immich."""
+    db.executescript(
+        """
+        CREATE TABLE batch_intents (
+            id              INTEGER PRIMARY KEY AUTOINCREMENT,
+            album_id        TEXT NOT NULL,   -- the Immich album
+            google_album_id TEXT NOT NULL,   -- the Google album the batch names
+            started_at      TEXT NOT NULL
+        );
+        CREATE TABLE batch_intent_assets (
+            intent_id   INTEGER NOT NULL REFERENCES batch_intents(id) ON DELETE CASCADE,
+            asset_id    TEXT NOT NULL,
+            checksum    TEXT NOT NULL,
+            size        INTEGER,
+            type        TEXT,
+            mime        TEXT,
+            file_name   TEXT NOT NULL,       -- as sent in batchCreate (Google's filename)
+            captured_at TEXT NOT NULL,       -- Immich fileCreatedAt, ISO 8601 UTC
+            PRIMARY KEY (intent_id, asset_id)
+        );
+        """
+    )
+
+
 def schema_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 

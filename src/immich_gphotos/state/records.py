@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from immich_gphotos.clock import iso, utcnow
 from immich_gphotos.state.db import transaction
 from immich_gphotos.state.store import StateStore
-from immich_gphotos.state.views import AssetFacts, GooglePart, StateView
+from immich_gphotos.state.views import (
+    AssetFacts,
+    BatchAssetFacts,
+    BatchIntent,
+    GooglePart,
+    IntentAsset,
+    StateView,
+)
 
 
 class SyncRecords:
@@ -132,10 +140,14 @@ class SyncRecords:
         placed: Sequence[tuple[AssetFacts, str]],
         failed: Sequence[tuple[AssetFacts, str]],
         refused: Sequence[str] = (),
+        intent: int | None = None,
     ) -> None:
-        """One batch's outcome in one transaction: placed items, failed ones, refused references."""
+        """One batch's outcome in one transaction: placed items, failed ones, refused references,
+        and the end of the batch's intent (``intent``), so the two can never disagree."""
         now = iso(utcnow())
         with transaction(self.conn):
+            if intent is not None:
+                self.conn.execute("DELETE FROM batch_intents WHERE id = ?", (intent,))
             for asset, media_id in placed:
                 self.conn.execute(
                     "INSERT INTO assets(immich_id, checksum, size, type, mime, google_media_item_id, status, attempts, updated_at) "
@@ -195,3 +207,86 @@ class SyncRecords:
                 "name = excluded.name, google_title = excluded.google_title",
                 (album_id, name, google_title),
             )
+
+    # --- batchCreate intents: the crash window between Google creating and the state recording
+
+    def begin_intent(
+        self, album_id: str, google_album_id: str, assets: Sequence[BatchAssetFacts]
+    ) -> int:
+        """Record, committed before the call, that a batchCreate of these assets is starting."""
+        with transaction(self.conn):
+            cursor = self.conn.execute(
+                "INSERT INTO batch_intents(album_id, google_album_id, started_at) VALUES(?, ?, ?)",
+                (album_id, google_album_id, iso(utcnow())),
+            )
+            intent = int(cursor.lastrowid or 0)
+            self.conn.executemany(
+                "INSERT INTO batch_intent_assets(intent_id, asset_id, checksum, size, type, mime, "
+                "file_name, captured_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        intent,
+                        a.id,
+                        a.checksum,
+                        a.size,
+                        a.type,
+                        a.mime,
+                        a.file_name,
+                        a.file_created_at.astimezone(UTC).isoformat(),
+                    )
+                    for a in assets
+                ],
+            )
+        return intent
+
+    def clear_intent(self, intent: int) -> None:
+        with transaction(self.conn):
+            self.conn.execute("DELETE FROM batch_intents WHERE id = ?", (intent,))
+
+    def open_intents(self) -> list[BatchIntent]:
+        """Every batchCreate that started and was never recorded, oldest first."""
+        assets: dict[int, list[IntentAsset]] = {}
+        for r in self.conn.execute(
+            "SELECT intent_id, asset_id, checksum, size, type, mime, file_name, captured_at "
+            "FROM batch_intent_assets ORDER BY intent_id, rowid"
+        ):
+            assets.setdefault(r["intent_id"], []).append(
+                IntentAsset(
+                    r["asset_id"],
+                    r["checksum"],
+                    r["size"],
+                    r["type"] or "",
+                    r["mime"],
+                    r["file_name"],
+                    datetime.fromisoformat(r["captured_at"]),
+                )
+            )
+        return [
+            BatchIntent(
+                r["id"], r["album_id"], r["google_album_id"], tuple(assets.get(r["id"], ()))
+            )
+            for r in self.conn.execute(
+                "SELECT id, album_id, google_album_id FROM batch_intents ORDER BY id"
+            )
+        ]
+
+    def known_media_ids(self) -> set[str]:
+        """Every Google media item the state knows it created (from any album)."""
+        return {
+            r[0]
+            for r in self.conn.execute(
+                "SELECT google_media_item_id FROM assets WHERE google_media_item_id IS NOT NULL"
+            )
+        }
+
+    def placed_in(self, album_id: str, google_album_id: str) -> dict[str, str]:
+        """Asset id -> media item id of what the state says sits in that Google album now."""
+        return {
+            r["asset_id"]: r["google_media_item_id"]
+            for r in self.conn.execute(
+                "SELECT aa.asset_id, a.google_media_item_id FROM album_assets aa "
+                "JOIN assets a ON a.immich_id = aa.asset_id "
+                "WHERE aa.album_id = ? AND aa.google_album_id = ? AND a.google_media_item_id IS NOT NULL",
+                (album_id, google_album_id),
+            )
+        }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 
@@ -44,3 +45,36 @@ class StateView:
         default_factory=dict
     )  # album -> its Google albums
     attempts: Mapping[str, int] = field(default_factory=dict)  # asset id -> failed runs so far
+
+
+class BatchAssetFacts(AssetFacts, Protocol):
+    """What a batchCreate intent records of each asset: its facts, the name Google is given, and
+    the capture time (what a later run matches Google's items against)."""
+
+    @property
+    def file_name(self) -> str: ...
+    @property
+    def file_created_at(self) -> datetime: ...
+
+
+@dataclass(frozen=True)
+class IntentAsset:
+    """One asset of an unfinished batchCreate, as the state recorded it (an AssetFacts)."""
+
+    id: str
+    checksum: str
+    size: int | None
+    type: str
+    mime: str | None
+    file_name: str
+    file_created_at: datetime
+
+
+@dataclass(frozen=True)
+class BatchIntent:
+    """A batchCreate the state saw start but never saw finish."""
+
+    id: int
+    album_id: str
+    google_album_id: str
+    assets: tuple[IntentAsset, ...]

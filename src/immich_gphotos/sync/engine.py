@@ -20,8 +20,9 @@ from immich_gphotos.sync.events import Reporter
 from immich_gphotos.sync.fetch import fetch_albums, motion_parts
 from immich_gphotos.sync.options import RunOptions
 from immich_gphotos.sync.parts import part_with_room, verify
-from immich_gphotos.sync.placing import add_chunk, fit_budget, upload_chunk
+from immich_gphotos.sync.placing import add_chunk, contiguous, fit_budget, upload_chunk
 from immich_gphotos.sync.plan import Action, AlbumPlan, GooglePart, Placement, Plan
+from immich_gphotos.sync.recovery import recover
 from immich_gphotos.sync.removals import remove
 from immich_gphotos.sync.report import AlbumResult, RunReport
 
@@ -50,6 +51,7 @@ class SyncEngine:
     def prepare(self) -> Plan:
         """Read the selected albums from Immich and plan against the state (no writes anywhere)."""
         ctx = self.ctx
+        recover(ctx)  # batches Google may hold that the state never recorded, before planning
         fetched = fetch_albums(ctx.clients.immich, self.selection)
         self._problems = fetched.problems
         state = ctx.records.snapshot([s.immich_id for s in fetched.specs])
@@ -145,7 +147,7 @@ class SyncEngine:
                 size = min(limits.MAX_BATCH, limits.ALBUM_LIMIT - part.item_count)
                 chunk, pending = pending[:size], pending[size:]
                 if chunk[0].action is Action.UPLOAD:
-                    chunk = fit_budget(ctx, chunk, pending)
+                    chunk = fit_budget(ctx, contiguous(ctx, album, part, chunk, pending), pending)
                     placed = upload_chunk(ctx, album, part, chunk, result)
                 else:
                     placed = add_chunk(ctx, album, part, chunk, result)
