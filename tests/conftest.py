@@ -123,3 +123,14 @@ def world3(config_path, state_dir, tmp_path, google):  # type: ignore[no-untyped
 
     with ExitStack() as stack:
         yield make_world(3, config_path, state_dir, tmp_path, google, stack)
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_server_threads() -> Iterator[None]:
+    """Every stand-in a test started is stopped, with its handler threads, when the test ends."""
+    import threading
+
+    yield
+    names = ("immich-standin", "google-standin", "ping-receiver")
+    left = [t.name for t in threading.enumerate() if t.name.startswith(names)]
+    assert not left, f"server threads still running after the test: {left}"

@@ -24,10 +24,12 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from tests.standins.server import StandInServer
 
 SCOPE_PREFIX = "https://www.googleapis.com/auth/"
 APPEND = SCOPE_PREFIX + "photoslibrary.appendonly"
@@ -137,8 +139,7 @@ class GoogleStandIn:
         self.batch_created = threading.Event()  # set after the first successful batchCreate
         self.tmp = tempfile.TemporaryDirectory(prefix="google-standin-")
         handler = type("Handler", (_Handler,), {"standin": self})
-        self.httpd = ThreadingHTTPServer((host, port), handler)
-        self.httpd.daemon_threads = True
+        self.httpd = StandInServer((host, port), handler, name="google-standin")
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -148,14 +149,11 @@ class GoogleStandIn:
         return f"http://{host}:{port}"
 
     def start(self) -> GoogleStandIn:
-        threading.Thread(
-            target=self.httpd.serve_forever, name="google-standin", daemon=True
-        ).start()
+        self.httpd.start()
         return self
 
     def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.httpd.release()
         for session in self.sessions.values():
             with contextlib.suppress(Exception):
                 session.file.close()
