@@ -85,22 +85,14 @@ def google(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 @pytest.fixture
 def configured(google, config_path: Path, state_dir: Path):
     """init done against a v3 stand-in Immich, with the stand-in Google's client and API URL."""
-    from tests.helpers import GOOD_KEY, run_cli, set_config
+    from tests.homes import init_home
 
     scenario = scenario_library(big=False)
     with ImmichStandIn(scenario.library, version=3) as immich:
         immich.scenario = scenario  # type: ignore[attr-defined]
-        env = os.environ | {"IMMICH_API_KEY": GOOD_KEY}
-        result = run_cli(
-            "init",
-            "--immich-url",
-            immich.url,
-            "--client-secrets",
-            str(google.secrets_path),
-            env=env,
+        init_home(
+            config_path, immich.url, client_secrets=google.secrets_path, google_api_url=google.url
         )
-        assert result.returncode == 0, result.stderr
-        set_config(config_path, "google", "api_url", google.url)
         yield immich, google
 
 

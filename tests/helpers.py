@@ -191,18 +191,3 @@ class LineReader:
             self.seen.append(line)
             if predicate(line.strip()):
                 return line.strip()
-
-
-def store_google_login(google, state_dir: Path) -> str:  # type: ignore[no-untyped-def]
-    """Leave the secrets as a finished `auth` would (the browser flow has tests of its own)."""
-    from immich_gphotos.credentials.file_store import FileStore
-    from immich_gphotos.state.store import StateStore
-
-    refresh, _ = google.issue_tokens()
-    store = FileStore(state_dir / "secrets.enc")
-    store.set("google-refresh-token", refresh)
-    store.set("google-client-id", google.client_id)
-    state = StateStore.open(state_dir)
-    state.set_meta("oauth_client_id", google.client_id)
-    state.close()
-    return refresh

@@ -15,6 +15,7 @@ from tests.helpers import (
     run_cli,
     set_config,
 )
+from tests.homes import select_albums
 from tests.standins.google import DAILY_QUOTA_MESSAGE, STORAGE_FULL_MESSAGE
 from tests.world import SYNCED, World
 
@@ -290,7 +291,7 @@ def test_remove_missing_and_the_mass_removal_guard(world3: World) -> None:
     big = lib.add_album("Many", world3.scenario.me)
     for i in range(20):
         lib.add_asset(world3.scenario.me, f"MANY_{i:02d}.jpg", albums=[big])
-    assert run_cli("albums", "add", "Many").returncode == 0
+    select_albums(world3.config, [big])
     set_config(world3.config, "sync", "remove_missing", True)
     assert world3.sync().returncode == 0
 
