@@ -12,10 +12,26 @@ from tests.standins.content import Content
 from tests.standins.immich import Library, User
 
 ROOT = Path(__file__).resolve().parent.parent
+SPECS = ROOT.parent / "shared" / "specs"  # the official API documents, beside the project
 GOOD_KEY = "good-key-0123456789abcdef"
 NO_DOWNLOAD_KEY = "scoped-no-download"
 NO_ALBUM_KEY = "scoped-no-album"
 BIG_ALBUM_SIZE = 2600
+
+
+def spec_path(name: str) -> Path:
+    """An API document from ../shared/specs. A missing one fails the test that needs it, naming
+    the path: skipping would let the stand-ins drift from the real APIs with the suite green."""
+    import pytest
+
+    path = SPECS / name
+    if not path.is_file():
+        pytest.fail(
+            f"{path} is missing: the conformance tests check the stand-ins and the clients "
+            "against the official API documents in ../shared/specs beside the project",
+            pytrace=False,
+        )
+    return path
 
 
 def run_cli(
