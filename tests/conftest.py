@@ -126,3 +126,8 @@ def no_leaked_server_threads() -> Iterator[None]:
     names = ("immich-standin", "google-standin", "ping-receiver")
     left = [t.name for t in threading.enumerate() if t.name.startswith(names)]
     assert not left, f"server threads still running after the test: {left}"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests first: under pytest-xdist a long test dealt out last would finish alone."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

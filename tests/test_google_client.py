@@ -269,6 +269,7 @@ def test_refreshes_once_on_a_401_and_before_expiry(google) -> None:
         assert tokens.refreshes == 3
 
 
+@pytest.mark.slow
 def test_a_300_mb_resumable_upload_broken_twice_resumes_from_googles_offset(
     google, tmp_path, slept
 ) -> None:

@@ -11,8 +11,9 @@ import pytest
 
 from immich_gphotos import config as config_mod
 from immich_gphotos.credentials.file_store import FileStore
-from tests.helpers import GOOD_KEY, run_cli
+from tests.helpers import GOOD_KEY, run_cli, scenario_library
 from tests.homes import CHEAP_SCRYPT_N, albums_named, init_home, select_albums
+from tests.standins.immich import ImmichStandIn
 
 SELECTED = ("Holidays", "Garden")
 
@@ -37,22 +38,29 @@ def _what_is_saved(root: Path) -> tuple[dict, list, dict]:  # type: ignore[type-
 
 
 def test_in_process_setup_matches_init_and_albums_add(
-    immich, google, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    google, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real, fake = tmp_path / "real", tmp_path / "fake"
-    env = os.environ | _home(real) | {"IMMICH_API_KEY": GOOD_KEY}
-    init = run_cli(
-        "init", "--immich-url", immich.url, "--client-secrets", str(google.secrets_path), env=env
-    )
-    assert init.returncode == 0, init.stderr
-    added = run_cli("albums", "add", *SELECTED, env=env)
-    assert added.returncode == 0, added.stderr
+    scenario = scenario_library(big=False)
+    with ImmichStandIn(scenario.library, version=3) as immich:  # nothing here depends on it
+        real, fake = tmp_path / "real", tmp_path / "fake"
+        env = os.environ | _home(real) | {"IMMICH_API_KEY": GOOD_KEY}
+        init = run_cli(
+            "init",
+            "--immich-url",
+            immich.url,
+            "--client-secrets",
+            str(google.secrets_path),
+            env=env,
+        )
+        assert init.returncode == 0, init.stderr
+        added = run_cli("albums", "add", *SELECTED, env=env)
+        assert added.returncode == 0, added.stderr
 
-    for name, value in _home(fake).items():
-        monkeypatch.setenv(name, value)
-    config_path = config_mod.config_path()
-    init_home(config_path, immich.url, client_secrets=google.secrets_path)
-    select_albums(config_path, albums_named(immich.scenario.library, *SELECTED))
+        for name, value in _home(fake).items():
+            monkeypatch.setenv(name, value)
+        config_path = config_mod.config_path()
+        init_home(config_path, immich.url, client_secrets=google.secrets_path)
+        select_albums(config_path, albums_named(scenario.library, *SELECTED))
 
     assert _what_is_saved(fake) == _what_is_saved(real)
     cost = json.loads((fake / ".local/state/immich-gphotos/secrets.enc").read_text())["kdf"]["n"]

@@ -68,6 +68,7 @@ def test_ping_url_start_success_and_fail(world3: World, receiver: Receiver) -> N
     assert "Cannot reach Immich" in receiver.pings[3][1]
 
 
+@pytest.mark.slow
 def test_command_runs_on_a_change_of_outcome(world3: World, tmp_path: Path) -> None:
     command, out = _command(tmp_path)
     set_config(world3.config, "notify", "command", command)

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from collections import Counter
 
+import pytest
+
 from tests.helpers import (
     ROOT,
     run_cli,
@@ -134,6 +136,7 @@ def test_an_idle_deleted_album_is_noticed_by_the_daily_check(world3: World) -> N
     world3.assert_mirrored(*SYNCED)
 
 
+@pytest.mark.slow
 def test_repeated_syncs_converge_under_faults(world: World) -> None:
     world.immich.faults.error_rate = 0.2
     world.immich.faults.reset_rate = 0.2
@@ -266,6 +269,7 @@ def test_limit_uploads_at_most_n(world3: World) -> None:
     assert len(world3.google.uploads) == 3
 
 
+@pytest.mark.slow
 def test_failed_items_are_retried_then_given_up(world3: World) -> None:
     broken = world3.scenario.library.assets[world3.album("Holidays").asset_ids[0]]
     world3.immich.broken_assets.add(broken.id)
