@@ -17,13 +17,19 @@ $(STAMP): pyproject.toml
 # The keyring tests need a real Secret Service: run the suite inside a private D-Bus session
 # (dbus-run-session) where the tests start an unlocked gnome-keyring. Without those tools the
 # keyring tests skip and everything else runs.
+# The tests run on PYTEST_WORKERS pytest-xdist workers (most of a test's time is spent waiting
+# on CLI child processes and the stand-ins, so more workers than cores pays); tests that share
+# one resource (the Secret Service) carry the same xdist_group and run on one worker.
+# PYTEST_WORKERS=0 runs them in this process; PYTEST_ARGS is passed on last, so it can override.
+PYTEST_WORKERS ?= 4
+PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 test: install
 	@if command -v dbus-run-session >/dev/null 2>&1 && command -v gnome-keyring-daemon >/dev/null 2>&1; then \
 		echo "running the tests inside dbus-run-session (keyring tests enabled)"; \
-		IGPHOTOS_TEST_PRIVATE_BUS=1 dbus-run-session -- $(BIN)/python -m pytest $(PYTEST_ARGS); \
+		IGPHOTOS_TEST_PRIVATE_BUS=1 dbus-run-session -- $(PYTEST); \
 	else \
 		echo "dbus-run-session or gnome-keyring-daemon not found: keyring tests will skip"; \
-		$(BIN)/python -m pytest $(PYTEST_ARGS); \
+		$(PYTEST); \
 	fi
 
 lint: install

@@ -108,7 +108,7 @@ class Setup:
         return wall, int(peak.read_text())
 
     def close(self) -> None:
-        self.immich.stop()
+        self.immich.close()
         self.google.stop()
 
 

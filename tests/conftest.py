@@ -88,22 +88,14 @@ def google(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 @pytest.fixture
 def configured(google, config_path: Path, state_dir: Path):
     """init done against a v3 stand-in Immich, with the stand-in Google's client and API URL."""
-    from tests.helpers import GOOD_KEY, run_cli, set_config
+    from tests.homes import init_home
 
     scenario = scenario_library(big=False)
     with ImmichStandIn(scenario.library, version=3) as immich:
         immich.scenario = scenario  # type: ignore[attr-defined]
-        env = os.environ | {"IMMICH_API_KEY": GOOD_KEY}
-        result = run_cli(
-            "init",
-            "--immich-url",
-            immich.url,
-            "--client-secrets",
-            str(google.secrets_path),
-            env=env,
+        init_home(
+            config_path, immich.url, client_secrets=google.secrets_path, google_api_url=google.url
         )
-        assert result.returncode == 0, result.stderr
-        set_config(config_path, "google", "api_url", google.url)
         yield immich, google
 
 
@@ -126,3 +118,19 @@ def world3(config_path, state_dir, tmp_path, google):  # type: ignore[no-untyped
 
     with ExitStack() as stack:
         yield make_world(3, config_path, state_dir, tmp_path, google, stack)
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_server_threads() -> Iterator[None]:
+    """Every stand-in a test started is stopped, with its handler threads, when the test ends."""
+    import threading
+
+    yield
+    names = ("immich-standin", "google-standin", "ping-receiver")
+    left = [t.name for t in threading.enumerate() if t.name.startswith(names)]
+    assert not left, f"server threads still running after the test: {left}"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests first: under pytest-xdist a long test dealt out last would finish alone."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

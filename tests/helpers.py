@@ -12,10 +12,26 @@ from tests.standins.content import Content
 from tests.standins.immich import Library, User
 
 ROOT = Path(__file__).resolve().parent.parent
+SPECS = ROOT.parent / "shared" / "specs"  # the official API documents, beside the project
 GOOD_KEY = "good-key-0123456789abcdef"
 NO_DOWNLOAD_KEY = "scoped-no-download"
 NO_ALBUM_KEY = "scoped-no-album"
 BIG_ALBUM_SIZE = 2600
+
+
+def spec_path(name: str) -> Path:
+    """An API document from ../shared/specs. A missing one fails the test that needs it, naming
+    the path: skipping would let the stand-ins drift from the real APIs with the suite green."""
+    import pytest
+
+    path = SPECS / name
+    if not path.is_file():
+        pytest.fail(
+            f"{path} is missing: the conformance tests check the stand-ins and the clients "
+            "against the official API documents in ../shared/specs beside the project",
+            pytrace=False,
+        )
+    return path
 
 
 def run_cli(
@@ -191,18 +207,3 @@ class LineReader:
             self.seen.append(line)
             if predicate(line.strip()):
                 return line.strip()
-
-
-def store_google_login(google, state_dir: Path) -> str:  # type: ignore[no-untyped-def]
-    """Leave the secrets as a finished `auth` would (the browser flow has tests of its own)."""
-    from immich_gphotos.credentials.file_store import FileStore
-    from immich_gphotos.state.store import StateStore
-
-    refresh, _ = google.issue_tokens()
-    store = FileStore(state_dir / "secrets.enc")
-    store.set("google-refresh-token", refresh)
-    store.set("google-client-id", google.client_id)
-    state = StateStore.open(state_dir)
-    state.set_meta("oauth_client_id", google.client_id)
-    state.close()
-    return refresh

@@ -9,16 +9,15 @@ import tomllib
 
 import pytest
 
-from tests.helpers import GOOD_KEY, NO_ALBUM_KEY, run_cli
+from tests.helpers import NO_ALBUM_KEY, run_cli
+from tests.homes import albums_named, init_home, select_albums
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 @pytest.fixture
 def ready(immich, config_path):
-    env = os.environ | {"IMMICH_API_KEY": GOOD_KEY}
-    result = run_cli("init", "--immich-url", immich.url, env=env)
-    assert result.returncode == 0, result.stderr
+    init_home(config_path, immich.url)  # as `init` leaves it (tests/homes.py)
     return immich
 
 
@@ -113,8 +112,8 @@ def test_unknown_name_lists_albums(ready, config_path) -> None:
     assert _selected(config_path) == [], "all or nothing"
 
 
-def test_remove_unknown_is_usage_error(ready) -> None:
-    assert run_cli("albums", "add", "Garden").returncode == 0
+def test_remove_unknown_is_usage_error(ready, config_path) -> None:
+    select_albums(config_path, albums_named(ready.scenario.library, "Garden"))
     result = run_cli("albums", "remove", "Holidays")
     assert result.returncode == 2
     assert '"Garden"' in result.stderr

@@ -6,9 +6,12 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.helpers import ROOT
 
 
+@pytest.mark.slow
 def test_demo_runs_the_whole_flow() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("IMMICH_")}
     result = subprocess.run(

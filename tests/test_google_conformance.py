@@ -6,7 +6,6 @@ import json
 import re
 from contextlib import contextmanager
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,20 +17,13 @@ from immich_gphotos.gphotos.client import GooglePhotosClient
 from immich_gphotos.gphotos.client_secrets import load_client_secrets
 from immich_gphotos.gphotos.models import AlbumPosition, NewItem, ReferenceRefused
 from immich_gphotos.transport import RetryPolicy
+from tests.helpers import spec_path
 from tests.standins.google import GoogleStandIn
-
-DISCOVERY = (
-    Path(__file__).resolve().parents[2] / "shared" / "specs" / "photoslibrary.v1.discovery.json"
-)
 
 
 @cache
 def discovery() -> dict[str, Any]:
-    if not DISCOVERY.exists():
-        pytest.skip(
-            f"{DISCOVERY} is not here (the specs live in ../shared/specs beside the project)"
-        )
-    return json.loads(DISCOVERY.read_text())
+    return json.loads(spec_path("photoslibrary.v1.discovery.json").read_text())
 
 
 def _convert(node: Any) -> Any:

@@ -229,13 +229,15 @@ def test_unknown_album_is_clear(server) -> None:
     assert "correlation id" in message
 
 
-def test_transient_errors_are_retried(server) -> None:
+def test_transient_errors_are_retried_with_doubling_waits(server) -> None:
     slept: list[float] = []
-    policy = RetryPolicy(attempts=4, base=0.5, cap=4.0, sleep=slept.append)
+    # Jitter at its lowest (half the step), so the waits are exact: 0.25, then 0.5.
+    policy = RetryPolicy(attempts=4, base=0.5, cap=4.0, sleep=slept.append, rand=lambda: 0.0)
     server.faults.fail_next = 2
     with client(server, retry=policy) as immich:
         assert immich.me().name == "Alex Tester"
-    assert len(slept) == 2 and slept[1] >= slept[0] * 0.5
+    assert slept == [0.25, 0.5], "one wait per failed try, each twice the one before"
+    assert server.count("/api/users/me") == 3
 
 
 def test_persistent_server_error_carries_the_correlation_id(server) -> None:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
 from immich_gphotos.notify import Notifier, outcome_of
 from tests.helpers import GOOD_KEY, set_config
+from tests.standins.server import StandInServer
 from tests.world import World
 
 
@@ -35,13 +35,12 @@ class Receiver:
                 self.end_headers()
                 self.wfile.write(b"OK")
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.httpd = StandInServer(("127.0.0.1", 0), Handler, name="ping-receiver")
+        self.httpd.start()
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/ping/abc-uuid"
 
     def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.httpd.release()
 
 
 @pytest.fixture
@@ -69,6 +68,7 @@ def test_ping_url_start_success_and_fail(world3: World, receiver: Receiver) -> N
     assert "Cannot reach Immich" in receiver.pings[3][1]
 
 
+@pytest.mark.slow
 def test_command_runs_on_a_change_of_outcome(world3: World, tmp_path: Path) -> None:
     command, out = _command(tmp_path)
     set_config(world3.config, "notify", "command", command)

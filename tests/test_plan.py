@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -191,6 +192,7 @@ def libraries(draw):  # type: ignore[no-untyped-def]
     return specs, state, limit
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(libraries(), st.booleans(), st.booleans())
 def test_any_plan_uploads_each_checksum_once_and_targets_only_our_albums(

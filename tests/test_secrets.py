@@ -258,7 +258,13 @@ def _wait_for(condition: object, timeout: float) -> bool:
     return False
 
 
+# Each test replaces the session bus's Secret Service with its own daemon: under pytest-xdist
+# they must run one after another, on one worker (make test uses --dist loadgroup).
+ONE_SECRET_SERVICE = pytest.mark.xdist_group("secret-service")
+
+
 @pytest.mark.keyring
+@ONE_SECRET_SERVICE
 def test_keyring_round_trip_in_secret_service(secret_service: None, tmp_path: Path) -> None:
     store = open_store("keyring", tmp_path)
     assert store.name == "keyring"
@@ -270,6 +276,7 @@ def test_keyring_round_trip_in_secret_service(secret_service: None, tmp_path: Pa
 
 
 @pytest.mark.keyring
+@ONE_SECRET_SERVICE
 def test_auto_prefers_the_unlocked_keyring(secret_service: None, tmp_path: Path) -> None:
     assert open_store("auto", tmp_path).name == "keyring"
     (tmp_path / "secrets.enc").write_text("{}")  # an existing secrets file wins: cron set it up

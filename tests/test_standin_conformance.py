@@ -4,25 +4,21 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from openapi_schema_validator import OAS30Validator
 
-from tests.helpers import GOOD_KEY, scenario_library
+from tests.helpers import GOOD_KEY, scenario_library, spec_path
 from tests.standins.immich import ImmichStandIn, Library
 
-SPECS = Path(__file__).resolve().parents[2] / "shared" / "specs"
 SPEC_FILES = {3: "immich-openapi-specs.json", 2: "immich-openapi-specs-v2.7.5.json"}
 
 
 @cache
 def spec(version: int) -> dict[str, Any]:
-    path = SPECS / SPEC_FILES[version]
-    if not path.exists():
-        pytest.skip(f"{path} is not here (the specs live in ../shared/specs beside the project)")
+    path = spec_path(SPEC_FILES[version])
     return _nullable_compositions(json.loads(path.read_text()))
 
 

@@ -121,17 +121,34 @@ def test_a_failing_migration_rolls_back(tmp_path: Path) -> None:
     assert "half_done" not in _columns(conn), "the failed one left nothing behind"
 
 
-def test_migration_decorator_appends_in_order() -> None:
-    before = list(MIGRATIONS)
-    try:
+def test_an_upgrade_applies_only_the_new_migrations_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A release adds migrations with @migration: opening an existing state database applies
+    the new ones, in the order they were written, once each, and user_version follows."""
+    store = StateStore.open(tmp_path)  # a database written by the current release
+    store.upsert_album("album-1", "Holidays", "Holidays")
+    store.close()
+    released = len(MIGRATIONS)
+    monkeypatch.setattr("immich_gphotos.state.migrations.MIGRATIONS", list(MIGRATIONS))
+    ran: list[str] = []
 
-        @migration
-        def m999_probe(db: sqlite3.Connection) -> None:
-            pass
+    @migration
+    def m_add_log(db: sqlite3.Connection) -> None:
+        ran.append("add_log")
+        db.executescript("CREATE TABLE upgrade_log (step TEXT NOT NULL);")
 
-        assert MIGRATIONS[-1] is m999_probe
-    finally:
-        MIGRATIONS[:] = before
+    @migration
+    def m_fill_log(db: sqlite3.Connection) -> None:  # needs the table made by the one before
+        ran.append("fill_log")
+        db.execute("INSERT INTO upgrade_log (step) SELECT name FROM albums")
+
+    for _ in range(2):  # the second open finds nothing left to do
+        StateStore.open(tmp_path).close()
+    assert ran == ["add_log", "fill_log"]
+    with sqlite3.connect(tmp_path / "state.sqlite3") as db:
+        assert schema_version(db) == released + 2
+        assert db.execute("SELECT step FROM upgrade_log").fetchall() == [("Holidays",)]
 
 
 def test_runs_and_request_counts(tmp_path: Path) -> None:

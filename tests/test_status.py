@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 
 from tests.helpers import GOOD_KEY, run_cli
-from tests.standins.immich import ImmichStandIn
+from tests.homes import albums_named, init_home, select_albums
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
-def _init(immich: ImmichStandIn, *extra: str) -> None:
-    env = os.environ | {"IMMICH_API_KEY": GOOD_KEY}
-    result = run_cli("init", "--immich-url", immich.url, *extra, env=env)
-    assert result.returncode == 0, result.stderr
-
-
 def test_status_json_shape(immich, config_path, state_dir, client_secrets) -> None:
-    _init(immich, "--client-secrets", str(client_secrets))
+    init_home(config_path, immich.url, client_secrets=client_secrets)
     result = run_cli("status", "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
@@ -57,8 +50,8 @@ def test_status_json_shape(immich, config_path, state_dir, client_secrets) -> No
 
 
 def test_status_lists_selected_albums(immich, config_path) -> None:
-    _init(immich)
-    assert run_cli("albums", "add", "Garden").returncode == 0
+    init_home(config_path, immich.url)
+    select_albums(config_path, albums_named(immich.scenario.library, "Garden"))
     data = json.loads(run_cli("status", "--json").stdout)
     [album] = data["albums"]
     assert set(album) >= {
@@ -78,7 +71,7 @@ def test_status_lists_selected_albums(immich, config_path) -> None:
 
 
 def test_status_text_is_plain_and_secret_free(immich, config_path) -> None:
-    _init(immich)
+    init_home(config_path, immich.url)
     result = run_cli("status")
     assert result.returncode == 0, result.stderr
     assert "Alex Tester" in result.stdout and immich.url in result.stdout
@@ -88,7 +81,7 @@ def test_status_text_is_plain_and_secret_free(immich, config_path) -> None:
 
 
 def test_status_answers_when_immich_is_down(immich, config_path) -> None:
-    _init(immich)
+    init_home(config_path, immich.url)
     immich.stop()
     result = run_cli("status", "--json")
     assert result.returncode == 0, result.stderr

@@ -10,11 +10,14 @@ import subprocess
 import sys
 from collections import Counter
 
+import pytest
+
 from tests.helpers import (
     ROOT,
     run_cli,
     set_config,
 )
+from tests.homes import select_albums
 from tests.standins.google import DAILY_QUOTA_MESSAGE, STORAGE_FULL_MESSAGE
 from tests.world import SYNCED, World
 
@@ -133,6 +136,7 @@ def test_an_idle_deleted_album_is_noticed_by_the_daily_check(world3: World) -> N
     world3.assert_mirrored(*SYNCED)
 
 
+@pytest.mark.slow
 def test_repeated_syncs_converge_under_faults(world: World) -> None:
     world.immich.faults.error_rate = 0.2
     world.immich.faults.reset_rate = 0.2
@@ -262,6 +266,7 @@ def test_limit_uploads_at_most_n(world3: World) -> None:
     assert len(world3.google.uploads) == 3
 
 
+@pytest.mark.slow
 def test_failed_items_are_retried_then_given_up(world3: World) -> None:
     broken = world3.scenario.library.assets[world3.album("Holidays").asset_ids[0]]
     world3.immich.broken_assets.add(broken.id)
@@ -287,7 +292,7 @@ def test_remove_missing_and_the_mass_removal_guard(world3: World) -> None:
     big = lib.add_album("Many", world3.scenario.me)
     for i in range(20):
         lib.add_asset(world3.scenario.me, f"MANY_{i:02d}.jpg", albums=[big])
-    assert run_cli("albums", "add", "Many").returncode == 0
+    select_albums(world3.config, [big])
     set_config(world3.config, "sync", "remove_missing", True)
     assert world3.sync().returncode == 0
 

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.helpers import (
-    GOOD_KEY,
-    Scenario,
-    run_cli,
-    scenario_library,
-    set_config,
-    store_google_login,
-)
+from tests.helpers import Scenario, run_cli, scenario_library
+from tests.homes import albums_named, init_home, select_albums, store_google_login
 from tests.inprocess import run_in_process
 from tests.standins.google import GoogleStandIn
 from tests.standins.immich import Asset, ImmichStandIn, ts
@@ -91,14 +84,12 @@ def make_world(
 ) -> World:  # type: ignore[no-untyped-def]
     scenario = scenario_library(big=False)
     immich = stack.enter_context(ImmichStandIn(scenario.library, version=version))
-    env = os.environ | {"IMMICH_API_KEY": GOOD_KEY}
-    result = run_cli(
-        "init", "--immich-url", immich.url, "--client-secrets", str(google.secrets_path), env=env
+    # init, auth and `albums add` as they leave the home, written in-process (tests/homes.py)
+    init_home(
+        config_path, immich.url, client_secrets=google.secrets_path, google_api_url=google.url
     )
-    assert result.returncode == 0, result.stderr
-    set_config(config_path, "google", "api_url", google.url)
     store_google_login(google, state_dir)
-    assert run_cli("albums", "add", *SYNCED).returncode == 0
+    select_albums(config_path, albums_named(scenario.library, *SYNCED))
     google.capture_time = _capture_times(scenario)
     return World(immich, google, scenario, config_path, state_dir)
 

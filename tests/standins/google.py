@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from tests.standins import QuietServer
+from tests.standins.server import StandInServer
 
 SCOPE_PREFIX = "https://www.googleapis.com/auth/"
 APPEND = SCOPE_PREFIX + "photoslibrary.appendonly"
@@ -153,8 +153,7 @@ class GoogleStandIn:
         self.capture_time: Callable[[str], str | None] = lambda sha1: None
         self.tmp = tempfile.TemporaryDirectory(prefix="google-standin-")
         handler = type("Handler", (_Handler,), {"standin": self})
-        self.httpd = QuietServer((host, port), handler)
-        self.httpd.daemon_threads = True
+        self.httpd = StandInServer((host, port), handler, name="google-standin")
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -164,14 +163,11 @@ class GoogleStandIn:
         return f"http://{host}:{port}"
 
     def start(self) -> GoogleStandIn:
-        threading.Thread(
-            target=self.httpd.serve_forever, name="google-standin", daemon=True
-        ).start()
+        self.httpd.start()
         return self
 
     def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.httpd.release()
         for session in self.sessions.values():
             with contextlib.suppress(Exception):
                 session.file.close()

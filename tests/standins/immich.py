@@ -30,8 +30,8 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
-from tests.standins import QuietServer
 from tests.standins.content import Content
+from tests.standins.server import StandInServer
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$", re.I)
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
@@ -261,8 +261,7 @@ class ImmichStandIn:
         self.original_requested = threading.Event()  # set at the first original request
         self._lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"standin": self})
-        self.httpd = QuietServer((host, port), handler)
-        self.httpd.daemon_threads = True
+        self.httpd = StandInServer((host, port), handler, name="immich-standin")
         self.scheme = "http"
         if tls:  # (certfile, keyfile): a homelab server with its own CA
             import ssl
@@ -271,7 +270,6 @@ class ImmichStandIn:
             context.load_cert_chain(*tls)
             self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
             self.scheme = "https"
-        self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
@@ -279,21 +277,22 @@ class ImmichStandIn:
         return f"{self.scheme}://{host}:{port}"
 
     def start(self) -> ImmichStandIn:
-        self._thread = threading.Thread(
-            target=self.httpd.serve_forever, name="immich-standin", daemon=True
-        )
-        self._thread.start()
+        self.httpd.start()
         return self
 
     def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        """Immich goes away: connections are refused from now on (the port stays reserved)."""
+        self.httpd.stop()
+
+    def close(self) -> None:
+        """Stop, and give the port back."""
+        self.httpd.release()
 
     def __enter__(self) -> ImmichStandIn:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
-        self.stop()
+        self.close()
 
     def count(self, path_prefix: str = "/api/") -> int:
         with self._lock:
