@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from immich_gphotos.text import clean, is_clean
-from tests.helpers import GOOD_KEY, run_cli, set_config, store_google_login
+from tests.helpers import GOOD_KEY, run_cli, set_config
+from tests.homes import store_google_login
 from tests.standins.immich import ImmichStandIn, Library
 
 # retitles the terminal, clears it, hides what follows, forges a line, reverses the text, a C1 CSI
