@@ -351,7 +351,7 @@ def test_a_resumable_session_elsewhere_gets_no_bearer_token(
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     from immich_gphotos.errors import RemoteError
-    from immich_gphotos.gphotos import client as client_mod
+    from immich_gphotos.gphotos import uploads as uploads_mod
 
     seen: list[dict[str, str]] = []
 
@@ -368,7 +368,7 @@ def test_a_resumable_session_elsewhere_gets_no_bearer_token(
     elsewhere = ThreadingHTTPServer(("127.0.0.1", 0), Catcher)
     threading.Thread(target=elsewhere.serve_forever, daemon=True).start()
     try:
-        monkeypatch.setattr(client_mod, "RAW_UPLOAD_LIMIT", 1000)  # resumable for a small file
+        monkeypatch.setattr(uploads_mod, "RAW_UPLOAD_LIMIT", 1000)  # resumable for a small file
         data = b"v" * 5000
         for base in (
             f"http://localhost:{elsewhere.server_address[1]}",  # another host

@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from immich_gphotos.errors import AuthError, NotFound, RemoteError, Unreachable
-from immich_gphotos.immich.client import ImmichClient, StreamInterrupted
+from immich_gphotos.immich.client import ImmichClient
+from immich_gphotos.immich.originals import StreamInterrupted
 from immich_gphotos.transport import RetryPolicy
 from tests.helpers import (
     GOOD_KEY,

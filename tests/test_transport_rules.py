@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from immich_gphotos.config import GoogleSettings, ImmichSettings, Settings, transport_warnings
+from immich_gphotos.config import GoogleSettings, ImmichSettings, Settings
 from immich_gphotos.errors import ConfigError
 from immich_gphotos.gphotos.client_secrets import load_client_secrets
+from immich_gphotos.security import transport_warnings
 from tests.helpers import GOOD_KEY, run_cli, set_config
 
 
@@ -109,7 +110,7 @@ def test_init_refuses_a_client_json_with_an_http_token_uri(
 def test_files_others_can_read_are_warned_about(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from immich_gphotos.config import file_warnings, security_warnings
+    from immich_gphotos.security import file_warnings, security_warnings
 
     config = tmp_path / "config.toml"
     client = _client_json(tmp_path)

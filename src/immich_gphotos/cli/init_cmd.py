@@ -62,7 +62,7 @@ def init(
 ) -> None:
     from immich_gphotos import config as config_mod
     from immich_gphotos.commands.init import SetupRequest, configure
-    from immich_gphotos.config import security_warnings
+    from immich_gphotos.security import security_warnings
     from immich_gphotos.ui.console import say, warn
 
     path = config_file(ctx, config)

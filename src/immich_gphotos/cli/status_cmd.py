@@ -21,7 +21,7 @@ def status(
     debug: DebugOption = False,
 ) -> None:
     from immich_gphotos.commands.status import collect
-    from immich_gphotos.config import security_warnings
+    from immich_gphotos.security import security_warnings
     from immich_gphotos.ui.console import say, warn
     from immich_gphotos.ui.render import status_lines
 

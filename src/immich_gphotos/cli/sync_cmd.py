@@ -69,7 +69,7 @@ def sync(
 
     settings = load_settings(ctx, config)
     if not quiet:  # --quiet: the warning goes to the log file only (and `status` shows it)
-        from immich_gphotos.config import security_warnings
+        from immich_gphotos.security import security_warnings
         from immich_gphotos.ui.console import warn
 
         for warning in security_warnings(settings):

@@ -19,7 +19,7 @@ from immich_gphotos.budget import RequestBudget
 from immich_gphotos.clock import iso, utcnow
 from immich_gphotos.commands import auth as account
 from immich_gphotos.commands.names import resolve_selected
-from immich_gphotos.config import AlbumSelection, Settings, security_warnings
+from immich_gphotos.config import AlbumSelection, Settings
 from immich_gphotos.credentials.backends import open_store
 from immich_gphotos.credentials.base import SecretStore, immich_api_key
 from immich_gphotos.errors import AppError, AuthError, ConfigError
@@ -29,6 +29,7 @@ from immich_gphotos.immich.client import ImmichClient
 from immich_gphotos.lock import RunLock
 from immich_gphotos.logfile import close_log, open_log
 from immich_gphotos.notify import OUTCOME_KEY, Notifier
+from immich_gphotos.security import security_warnings
 from immich_gphotos.signals import stop_on_signals
 from immich_gphotos.state.db import connect
 from immich_gphotos.state.migrations import migrate

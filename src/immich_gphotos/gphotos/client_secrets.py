@@ -78,7 +78,7 @@ def _check_endpoint(path: Path, field: str, uri: Any) -> None:
     import os
     from urllib.parse import urlsplit
 
-    from immich_gphotos.config import is_loopback
+    from immich_gphotos.security import is_loopback
 
     if uri is None and field == "revoke_uri":
         return

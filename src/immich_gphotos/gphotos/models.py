@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from immich_gphotos.errors import RemoteError
+from immich_gphotos.errors import AuthError, RemoteError
 from immich_gphotos.text import clean, clean_opt
 
 
@@ -132,3 +132,7 @@ def _timestamp(value: Any) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class GoogleUnauthorized(AuthError):
+    """A 401 that survived a token refresh (for a streamed body: one that may, on the next try)."""

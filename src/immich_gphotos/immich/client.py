@@ -10,23 +10,22 @@ v2 and v3 differ where it matters (see shared/notes/immich-api.md):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from immich_gphotos.errors import (
-    AuthError,
     NotFound,
     RemoteError,
     Unreachable,
     UnsupportedServer,
 )
+from immich_gphotos.immich.failures import error_for
 from immich_gphotos.immich.models import ImmichAlbum, ImmichAsset, ImmichUser, ServerVersion
-from immich_gphotos.text import clean, clean_opt
+from immich_gphotos.immich.originals import OriginalStream, total_size
+from immich_gphotos.text import clean
 from immich_gphotos.transport import (
     MAX_ERROR_BYTES,
     MAX_JSON_BYTES,
@@ -35,43 +34,9 @@ from immich_gphotos.transport import (
     is_tls_error,
     make_client,
     read_capped,
-    retry_after_seconds,
 )
 
 PAGE_SIZE = 1000  # the most /search/metadata allows
-KEY_PERMISSIONS = "album.read, asset.read, asset.download and user.read"
-_PERMISSION = re.compile(r"Missing required permission: ([\w.]+)")
-
-
-class StreamInterrupted(RemoteError):
-    """The original's download broke mid-body; reopen at the bytes received so far."""
-
-
-@dataclass
-class OriginalStream:
-    """An open download of an asset's original, positioned at ``offset``."""
-
-    response: httpx.Response
-    offset: int
-    total: int | None  # the whole file's size when the server says it
-    mime: str | None
-
-    def iter_bytes(self, chunk_size: int = 1 << 20) -> Iterator[bytes]:
-        skip = 0
-        if self.offset and self.response.status_code == 200:
-            skip = self.offset  # the server ignored Range: drop what the caller already has
-        try:
-            for chunk in self.response.iter_bytes(chunk_size):
-                if skip:
-                    if len(chunk) <= skip:
-                        skip -= len(chunk)
-                        continue
-                    chunk, skip = chunk[skip:], 0
-                yield chunk
-        except httpx.TransportError as exc:
-            raise StreamInterrupted(
-                f"The download from Immich broke off ({describe_transport_error(exc)})"
-            ) from exc
 
 
 def immich_retry_policy() -> RetryPolicy:
@@ -141,39 +106,7 @@ class ImmichClient:
         )
 
     def _error(self, method: str, path: str, response: httpx.Response) -> Exception:
-        message, correlation = _error_details(response)
-        status = response.status_code
-        if status == 401:
-            return AuthError(
-                f"Immich at {self.url} rejected the API key ({message or 'unauthorized'}); "
-                "create a new key in Immich and run `immich-gphotos init`."
-            )
-        if status == 403:
-            found = _PERMISSION.search(message or "")
-            missing = found.group(1) if found else "a permission this tool needs"
-            return AuthError(
-                f"The Immich API key lacks the permission {missing}; create a key with "
-                f"{KEY_PERMISSIONS} in Immich and run `immich-gphotos init`."
-            )
-        if (
-            status == 400
-            and message
-            and ("not found" in message.lower() or "no album" in message.lower())
-        ):
-            return NotFound(
-                f"Immich says {message!r} for {path}", status=status, correlation_id=correlation
-            )
-        if status == 404 and path.startswith("/server/version"):
-            return Unreachable(
-                f"No Immich server answers at {self.url} (/api/server/version is not there); "
-                "check [immich] url (the address you open Immich at in a browser)."
-            )
-        return RemoteError(
-            f"Immich answered {status} to {method} {path}: {message or response.reason_phrase}",
-            status=status,
-            correlation_id=correlation,
-            retry_after=retry_after_seconds(response),
-        )
+        return error_for(self.url, method, path, response)
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         response = read_capped(
@@ -305,7 +238,7 @@ class ImmichClient:
             yield OriginalStream(
                 response,
                 offset,
-                _total_size(response, offset),
+                total_size(response, offset),
                 response.headers.get("content-type"),
             )
         finally:
@@ -334,31 +267,3 @@ def _unique(assets: Any) -> list[ImmichAsset]:
     for asset in assets:
         seen.setdefault(asset.id, asset)
     return list(seen.values())
-
-
-def _total_size(response: httpx.Response, offset: int) -> int | None:
-    content_range = response.headers.get("content-range", "")
-    if response.status_code == 206 and "/" in content_range:
-        total = content_range.rsplit("/", 1)[1]
-        return int(total) if total.isdigit() else None
-    length = response.headers.get("content-length")
-    return int(length) if length and length.isdigit() else None
-
-
-def _error_details(response: httpx.Response) -> tuple[str | None, str | None]:
-    """Message and correlation id from either envelope: v2's body field or v3's header."""
-    correlation = response.headers.get("x-correlation-id")
-    message: str | None = None
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
-        raw = body.get("message")
-        if isinstance(raw, list):
-            message = "; ".join(str(m) for m in raw)
-        elif raw is not None:
-            message = str(raw)
-        correlation = correlation or body.get("correlationId")
-    # the server's words are someone else's text: inert before they reach a message
-    return clean_opt(message), clean_opt(None if correlation is None else str(correlation))

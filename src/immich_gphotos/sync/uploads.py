@@ -11,8 +11,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from immich_gphotos.errors import AppError
-from immich_gphotos.immich.client import ImmichClient, OriginalStream
+from immich_gphotos.immich.client import ImmichClient
 from immich_gphotos.immich.models import ImmichAsset
+from immich_gphotos.immich.originals import OriginalStream
 from immich_gphotos.sync.context import STOPPING, RunContext
 from immich_gphotos.sync.eligibility import skip_reason
 

@@ -1,0 +1,70 @@
+"""Immich's error answers as typed errors: which key, which permission, which album, which fix."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from immich_gphotos.errors import AuthError, NotFound, RemoteError, Unreachable
+from immich_gphotos.text import clean_opt
+from immich_gphotos.transport import retry_after_seconds
+
+KEY_PERMISSIONS = "album.read, asset.read, asset.download and user.read"
+_PERMISSION = re.compile(r"Missing required permission: ([\w.]+)")
+
+
+def error_for(url: str, method: str, path: str, response: httpx.Response) -> Exception:
+    """The typed error for an Immich answer that is not a success; the message names the fix."""
+    message, correlation = _error_details(response)
+    status = response.status_code
+    if status == 401:
+        return AuthError(
+            f"Immich at {url} rejected the API key ({message or 'unauthorized'}); "
+            "create a new key in Immich and run `immich-gphotos init`."
+        )
+    if status == 403:
+        found = _PERMISSION.search(message or "")
+        missing = found.group(1) if found else "a permission this tool needs"
+        return AuthError(
+            f"The Immich API key lacks the permission {missing}; create a key with "
+            f"{KEY_PERMISSIONS} in Immich and run `immich-gphotos init`."
+        )
+    if (
+        status == 400
+        and message
+        and ("not found" in message.lower() or "no album" in message.lower())
+    ):
+        return NotFound(
+            f"Immich says {message!r} for {path}", status=status, correlation_id=correlation
+        )
+    if status == 404 and path.startswith("/server/version"):
+        return Unreachable(
+            f"No Immich server answers at {url} (/api/server/version is not there); "
+            "check [immich] url (the address you open Immich at in a browser)."
+        )
+    return RemoteError(
+        f"Immich answered {status} to {method} {path}: {message or response.reason_phrase}",
+        status=status,
+        correlation_id=correlation,
+        retry_after=retry_after_seconds(response),
+    )
+
+
+def _error_details(response: httpx.Response) -> tuple[str | None, str | None]:
+    """Message and correlation id from either envelope: v2's body field or v3's header."""
+    correlation = response.headers.get("x-correlation-id")
+    message: str | None = None
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        raw = body.get("message")
+        if isinstance(raw, list):
+            message = "; ".join(str(m) for m in raw)
+        elif raw is not None:
+            message = str(raw)
+        correlation = correlation or body.get("correlationId")
+    # the server's words are someone else's text: inert before they reach a message
+    return clean_opt(message), clean_opt(None if correlation is None else str(correlation))
