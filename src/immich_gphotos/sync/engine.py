@@ -64,7 +64,9 @@ class SyncEngine:
             problem = self._problems.get(selected.immich_id)
             if problem is not None:
                 title = selected.google_title or selected.immich_id
-                result = AlbumResult(selected.immich_id, title, selected.google_title or "")
+                result = AlbumResult(
+                    selected.immich_id, title, selected.google_title or "", unreadable=True
+                )
                 result.problems.append(problem)
                 ctx.report.albums.append(result)
                 ctx.reporter.log(f"album {selected.immich_id}: {problem}")
