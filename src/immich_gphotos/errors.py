@@ -16,8 +16,10 @@ The tree, mapped to exit codes in one place (``cli.main``)::
         NotFound (1)                 an album or asset that the server does not know
       StateError (1)                 the state database is unusable (newer schema, corrupt)
 
-Interruption (130) is not an error: SIGINT/SIGTERM set a stop event and the run report says
-"interrupted"; a ^C during a prompt is mapped in ``cli.run``. Messages never contain a secret.
+Interruption (130) is not an error: ``signals`` (installed first thing by ``cli.main``) makes a
+SIGINT/SIGTERM during the engine set its stop event (the run report says "interrupted") and
+anywhere else raise ``signals.Interrupted``, a KeyboardInterrupt that ``cli.run`` maps to 130.
+Messages never contain a secret.
 """
 
 from __future__ import annotations

@@ -107,6 +107,7 @@ class Faults:
     reset_abort: bool = False  # drop it with a TCP RST (unread data is lost) instead of a FIN
     fail_next: int = 0  # the next N API requests answer 503
     slow_body_seconds: float = 0.0  # originals: pause this long in the middle of the body
+    hold_body: threading.Event | None = None  # originals: pause mid-body until this is set
     seed: int = 7
     rng: random.Random = field(init=False)
 
@@ -710,7 +711,8 @@ class _Handler(BaseHTTPRequestHandler):
             reset_at = None
             if faults.reset_rate and faults.rng.random() < faults.reset_rate:
                 reset_at = start + (end - start) // 2
-        slow_at = start + (end - start) // 2 if faults.slow_body_seconds else None
+        hold = faults.hold_body
+        slow_at = start + (end - start) // 2 if faults.slow_body_seconds or hold else None
         sent = start
         for piece in asset.content.iter_range(start, end, chunk=1 << 20):
             if reset_at is not None and sent + len(piece) > reset_at:
@@ -719,7 +721,10 @@ class _Handler(BaseHTTPRequestHandler):
                 self._reset()
                 return
             if slow_at is not None and sent + len(piece) > slow_at:
-                threading.Event().wait(faults.slow_body_seconds)
+                if hold is not None:
+                    hold.wait(300)
+                else:
+                    threading.Event().wait(faults.slow_body_seconds)
                 slow_at = None
             self.wfile.write(piece)
             sent += len(piece)

@@ -103,6 +103,12 @@ def sync(
         from immich_gphotos.ui.console import warn
 
         warn(f"Error: {report.error.message}")
+    elif report.stopped == "interrupted" and not as_json:
+        from immich_gphotos.ui.console import warn
+
+        warn(
+            "Interrupted; every finished batch is saved, and the next run continues with the rest."
+        )
     return report.exit_code
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
+from immich_gphotos import signals
 from immich_gphotos.clock import iso, utcnow
 from immich_gphotos.sync.events import NullReporter
 from immich_gphotos.sync.report import album_line, human_bytes, summary_line
@@ -62,12 +64,14 @@ class RichReporter(PlainReporter):
         self._items: Any = None
         self._bytes: Any = None
         self._transfers: dict[str, Any] = {}
+        self._unregister: Any = lambda: None
 
     def plan_ready(self, plan: Plan) -> None:
         total_items = plan.uploads + plan.adds
         if not total_items:
             return
-        self.progress.start()
+        self.progress.start()  # hides the cursor until stop(); a hard exit must show it again
+        self._unregister = signals.on_hard_exit(self._restore_terminal)
         self._items = self.progress.add_task("items", total=total_items, unit="items")
         self._bytes = self.progress.add_task("bytes", total=max(plan.bytes, 1), unit="bytes")
 
@@ -108,6 +112,7 @@ class RichReporter(PlainReporter):
 
         if self._items is not None:
             self.progress.stop()
+            self._unregister()
         table = Table(title="Sync summary", title_justify="left")
         for column in (
             "Album",
@@ -143,6 +148,11 @@ class RichReporter(PlainReporter):
 
     def log(self, message: str) -> None:
         self.progress.console.print(message, markup=False)
+
+    def _restore_terminal(self) -> None:
+        """Called from a signal handler just before the process exits: no Rich, no locks."""
+        if self.console.is_terminal:
+            os.write(self.console.file.fileno(), b"\x1b[?25h\r\n")
 
 
 def _detail_column():  # type: ignore[no-untyped-def]
