@@ -3,6 +3,7 @@ so a crash or kill -9 leaves no stale lock; the holder's pid, host and start tim
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from immich_gphotos.clock import iso, utcnow
 from immich_gphotos.errors import AlreadyRunning
+from immich_gphotos.fileio import state_writes
 
 LOCK_FILE_NAME = "lock"
 
@@ -21,8 +23,9 @@ class RunLock:
         self._fd: int | None = None
 
     def acquire(self) -> RunLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        with state_writes(self.path.parent):
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -33,17 +36,24 @@ class RunLock:
                 "finish (this run changed nothing)."
             ) from None
         info = {"pid": os.getpid(), "host": socket.gethostname(), "started": iso(utcnow())}
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(info).encode(), 0)
         self._fd = fd
+        with state_writes(self.path.parent):
+            try:
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, json.dumps(info).encode(), 0)
+            except OSError:
+                self.release()
+                raise
         return self
 
     def release(self) -> None:
         if self._fd is not None:
-            os.ftruncate(self._fd, 0)
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
+            fd, self._fd = self._fd, None
+            # a read-only state dir keeps the holder's details; the flock is what counts
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
 
     def __enter__(self) -> RunLock:
         return self.acquire()

@@ -107,7 +107,8 @@ class Faults:
     reset_abort: bool = False  # drop it with a TCP RST (unread data is lost) instead of a FIN
     fail_next: int = 0  # the next N API requests answer 503
     slow_body_seconds: float = 0.0  # originals: pause this long in the middle of the body
-    hold_body: threading.Event | None = None  # originals: pause mid-body until this is set
+    hold_body: threading.Event | None = None  # originals: pause mid-body until this is set,
+    hold_from: int = 1  # ... from the Nth original request on (earlier ones pass)
     seed: int = 7
     rng: random.Random = field(init=False)
 
@@ -257,6 +258,7 @@ class ImmichStandIn:
         self.ranges: list[tuple[str, str]] = []
         self.broken_assets: set[str] = set()  # originals that always answer 500
         self.original_requested = threading.Event()  # set at the first original request
+        self.body_held = threading.Event()  # set when faults.hold_body first holds a body
         self._lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"standin": self})
         self.httpd = QuietServer((host, port), handler)
@@ -678,6 +680,7 @@ class _Handler(BaseHTTPRequestHandler):
         total = asset.content.size
         with self.standin._lock:
             self.standin.ranges.append((asset.id, self.headers.get("Range", "")))
+            number = len(self.standin.ranges)
         self.standin.original_requested.set()
         if asset.id in self.standin.broken_assets:
             raise HttpError(500, "Internal server error")
@@ -711,7 +714,7 @@ class _Handler(BaseHTTPRequestHandler):
             reset_at = None
             if faults.reset_rate and faults.rng.random() < faults.reset_rate:
                 reset_at = start + (end - start) // 2
-        hold = faults.hold_body
+        hold = faults.hold_body if number >= faults.hold_from else None
         slow_at = start + (end - start) // 2 if faults.slow_body_seconds or hold else None
         sent = start
         for piece in asset.content.iter_range(start, end, chunk=1 << 20):
@@ -722,6 +725,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if slow_at is not None and sent + len(piece) > slow_at:
                 if hold is not None:
+                    self.standin.body_held.set()
                     hold.wait(300)
                 else:
                     threading.Event().wait(faults.slow_body_seconds)

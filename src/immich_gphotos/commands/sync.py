@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,7 +23,7 @@ from immich_gphotos.commands.names import resolve_selected
 from immich_gphotos.config import AlbumSelection, Settings
 from immich_gphotos.credentials.backends import open_store
 from immich_gphotos.credentials.base import SecretStore, immich_api_key
-from immich_gphotos.errors import AppError, AuthError, ConfigError, ExitCode
+from immich_gphotos.errors import AppError, AuthError, ConfigError, ExitCode, StateUnwritable
 from immich_gphotos.gphotos.auth import TokenSource
 from immich_gphotos.gphotos.client import GooglePhotosClient
 from immich_gphotos.immich.client import ImmichClient
@@ -217,8 +217,12 @@ class _Run:
         except AppError as exc:
             log.error("sync failed: %s (exit %d)", exc.message, exc.exit_code)
             sent = clients.budget.sent if clients.budget else 0
-            state.finish_run(run_id, exc.exit_code, google_requests=sent)
-            _remember(state, notifier.finished(exc.exit_code, exc.message, previous))
+            # a state that cannot be written cannot record its own failure either: say it anyway
+            with suppress(StateUnwritable):
+                state.finish_run(run_id, exc.exit_code, google_requests=sent)
+            outcome = notifier.finished(exc.exit_code, exc.message, previous)
+            with suppress(StateUnwritable):
+                _remember(state, outcome)
             raise
         except KeyboardInterrupt as exc:  # a first signal before the engine (or, embedded
             # without signals.install(), a second one inside it)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from immich_gphotos.errors import SecretsUnavailable
-from immich_gphotos.fileio import atomic_write
+from immich_gphotos.fileio import atomic_write, state_writes
 
 ENV_PASSPHRASE = "IMMICH_GPHOTOS_PASSPHRASE"
 ENV_PASSPHRASE_FILE = "IMMICH_GPHOTOS_PASSPHRASE_FILE"
@@ -132,7 +132,8 @@ class FileStore:
     def _save(self, secrets: dict[str, str]) -> None:
         token = self._fernet.encrypt(json.dumps(secrets, sort_keys=True).encode("utf-8"))
         envelope = {"format": FORMAT, "version": 1, "kdf": self._kdf, "data": token.decode("ascii")}
-        atomic_write(self.path, json.dumps(envelope, indent=1).encode("utf-8"), mode=0o600)
+        with state_writes(self.path.parent):
+            atomic_write(self.path, json.dumps(envelope, indent=1).encode("utf-8"), mode=0o600)
         self._cache = secrets
 
     def get(self, key: str) -> str | None:

@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from immich_gphotos.clock import iso, pacific_day, utcnow
+from immich_gphotos.fileio import state_writes
 from immich_gphotos.state.db import connect, transaction
 from immich_gphotos.state.migrations import migrate
 
@@ -52,12 +53,13 @@ class StateStore:
     @classmethod
     def open(cls, state_dir: Path) -> StateStore:
         """Open (creating it, mode 0700, if needed) and migrate the state database."""
-        state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path = state_dir / STATE_FILE_NAME
-        fresh = not path.exists()
-        conn = connect(path)
-        if fresh:
-            os.chmod(path, 0o600)
+        with state_writes(state_dir):
+            state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            path = state_dir / STATE_FILE_NAME
+            fresh = not path.exists()
+            conn = connect(path)
+            if fresh:
+                os.chmod(path, 0o600)
         migrate(conn)
         return cls(conn, path)
 
