@@ -287,3 +287,20 @@ def test_a_second_sigint_restores_the_terminal_and_exits_130_at_once(world3: Wor
     world3.immich.faults.hold_body = None
     assert world3.sync().returncode == 0
     world3.assert_mirrored(*SYNCED)
+
+
+@pytest.mark.parametrize("trial", range(3))
+def test_a_signal_after_the_outcome_is_printed_changes_nothing(world3: World, trial: int) -> None:
+    """Once the JSON is out, the process only exits; a signal then must not turn a said 0 into a
+    death by signal (the interpreter's shutdown puts the default actions back)."""
+    proc = _start_sync("--json")
+    assert proc.stdout is not None
+    out = ""
+    for line in proc.stdout:  # the summary object ends with a "}" line of its own
+        out += line
+        if line == "}\n":
+            break
+    proc.send_signal(signal.SIGTERM)
+    rest, err = proc.communicate(timeout=60)
+    assert json.loads(out + rest)["exit_code"] == 0
+    assert proc.returncode == 0, (proc.returncode, err)

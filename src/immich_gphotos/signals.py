@@ -105,6 +105,16 @@ def finishing() -> None:
     _process.finishing = True
 
 
+def ignore_from_now() -> None:
+    """The exit code is decided and said: only the interpreter's shutdown is left. It puts the
+    kernel's default actions back for handled signals (a SIGINT then ends the process as -2), but
+    leaves ignored ones ignored, so ignore them."""
+    if _process.installed and threading.current_thread() is threading.main_thread():
+        _process.finishing = True
+        for sig in SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)
+
+
 def is_finishing() -> bool:
     return _process.finishing
 

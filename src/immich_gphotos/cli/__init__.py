@@ -26,6 +26,7 @@ def main(argv: list[str] | None = None) -> None:
         code = run(args, "--debug" in args)
     except KeyboardInterrupt as exc:  # landed in `run` itself, outside the command
         code = _interrupted(exc, args)
+    signals.ignore_from_now()
     sys.exit(code)
 
 
