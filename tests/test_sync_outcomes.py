@@ -201,3 +201,43 @@ def test_a_read_only_state_dir_is_exit_9(world3: World, small_state_disk: SmallD
     error = _assert_exit_9(result.returncode, result.stdout, result.stderr, world3.state_dir)
     assert "read-only" in error.lower() and "remount" in error
     assert world3.google.library_requests == 0
+
+
+def test_an_error_that_ends_the_run_on_a_terminal_shows_the_cursor_again(
+    world3: World, small_state_disk: SmallDisk
+) -> None:
+    """The progress display hides the cursor; a run ended by an error (here exit 9) that never
+    reached the summary must still show it again."""
+    import os
+    import pty
+
+    from tests.test_signals import Screen
+
+    release = threading.Event()
+    world3.immich.faults.hold_body = release
+    world3.immich.faults.hold_from = len(world3.eligible("Holidays")) + 1
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "immich_gphotos", "sync", "--concurrency", "1"],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=slave,
+        stderr=slave,
+        env=os.environ | {"TERM": "xterm", "COLUMNS": "100", "LINES": "30"},
+    )
+    os.close(slave)
+    screen = Screen(master)
+    try:
+        assert world3.immich.body_held.wait(120), "Garden's first transfer started"
+        small_state_disk.fill()
+        release.set()
+        assert proc.wait(timeout=120) == 9
+        text = screen.all()
+    finally:
+        release.set()
+        proc.kill()
+        os.close(master)
+    hidden = text.rfind(b"\x1b[?25l")
+    assert hidden >= 0, "the progress display ran on the terminal"
+    assert b"\x1b[?25h" in text[hidden:], "the cursor is shown again"
+    assert b"cannot be written" in text

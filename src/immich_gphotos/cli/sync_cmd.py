@@ -78,7 +78,12 @@ def sync(
         retry_failed=retry_failed,
         allow_mass_removal=allow_mass_removal,
     )
-    outcome = run_sync(settings, options, reporter, wiring=wiring_of(ctx))
+    try:
+        outcome = run_sync(settings, options, reporter, wiring=wiring_of(ctx))
+    finally:  # an error or a signal that ends the run early must not leave the cursor hidden
+        stop_display = getattr(reporter, "stop_display", None)
+        if stop_display is not None:
+            stop_display()
     if dry_run:
         assert outcome.plan is not None
         if as_json:

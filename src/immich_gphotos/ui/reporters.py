@@ -65,13 +65,15 @@ class RichReporter(PlainReporter):
         self._bytes: Any = None
         self._transfers: dict[str, Any] = {}
         self._unregister: Any = lambda: None
+        self._live = False
 
     def plan_ready(self, plan: Plan) -> None:
         total_items = plan.uploads + plan.adds
         if not total_items:
             return
-        self.progress.start()  # hides the cursor until stop(); a hard exit must show it again
         self._unregister = signals.on_hard_exit(self._restore_terminal)
+        self._live = True
+        self.progress.start()  # hides the cursor until stop(); a hard exit must show it again
         self._items = self.progress.add_task("items", total=total_items, unit="items")
         self._bytes = self.progress.add_task("bytes", total=max(plan.bytes, 1), unit="bytes")
 
@@ -110,9 +112,7 @@ class RichReporter(PlainReporter):
         from rich.table import Table
         from rich.text import Text
 
-        if self._items is not None:
-            self.progress.stop()
-            self._unregister()
+        self.stop_display()
         table = Table(title="Sync summary", title_justify="left")
         for column in (
             "Album",
@@ -148,6 +148,14 @@ class RichReporter(PlainReporter):
 
     def log(self, message: str) -> None:
         self.progress.console.print(message, markup=False)
+
+    def stop_display(self) -> None:
+        """End the live progress (the cursor is shown again); also when the run ended by an
+        error or a signal instead of reaching ``run_done``. Safe to call twice."""
+        if self._live:
+            self._live = False
+            self.progress.stop()
+            self._unregister()
 
     def _restore_terminal(self) -> None:
         """Called from a signal handler just before the process exits: no Rich, no locks."""
