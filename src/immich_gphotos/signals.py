@@ -101,8 +101,10 @@ def interruption() -> Interrupted | None:
 
 
 def finishing() -> None:
-    """The outcome is decided and being written: a first signal no longer interrupts it."""
-    _process.finishing = True
+    """The outcome is decided and being written: a first signal no longer interrupts it. (Only
+    after ``install()``: a program embedding the CLI keeps its own signal handling.)"""
+    if _process.installed:
+        _process.finishing = True
 
 
 def ignore_from_now() -> None:
