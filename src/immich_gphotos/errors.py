@@ -12,12 +12,15 @@ The tree, mapped to exit codes in one place (``cli.main``)::
       QuotaReached (6)               Google's daily quota or our request budget
       Unreachable (7)                Immich or Google cannot be reached (DNS, refused, TLS)
       StorageFull (8)                the Google account is out of storage
+      StateUnwritable (9)            the state dir cannot be written (full, read-only, permissions)
       RemoteError (1)                a server answered with an error we cannot fix for the user
         NotFound (1)                 an album or asset that the server does not know
       StateError (1)                 the state database is unusable (newer schema, corrupt)
 
-Interruption (130) is not an error: SIGINT/SIGTERM set a stop event and the run report says
-"interrupted"; a ^C during a prompt is mapped in ``cli.run``. Messages never contain a secret.
+Interruption (130) is not an error: ``signals`` (installed first thing by ``cli.main``) makes a
+SIGINT/SIGTERM during the engine set its stop event (the run report says "interrupted") and
+anywhere else raise ``signals.Interrupted``, a KeyboardInterrupt that ``cli.run`` maps to 130.
+Messages never contain a secret.
 """
 
 from __future__ import annotations
@@ -116,6 +119,28 @@ class Unreachable(AppError):
 
 class StorageFull(AppError):
     exit_code = ExitCode.STORAGE_FULL
+
+
+class StateUnwritable(AppError):
+    """A state file (database, lock, log, secrets) cannot be written. Raised by the state, lock,
+    log and file layers from the OS's or SQLite's error; the message names the dir and the fix."""
+
+    exit_code = ExitCode.STATE_UNWRITABLE
+
+    FIXES = {
+        "full": "free space on its file system (`df -h {dir}` shows it; a few MB is enough)",
+        "read-only": "make it writable again (remount read-write), or point [state] dir elsewhere",
+        "permission": "give the user running immich-gphotos write access to it (`ls -ld {dir}`)",
+    }
+
+    @classmethod
+    def at(cls, state_dir: object, kind: str, reason: str) -> StateUnwritable:
+        """``kind``: full | read-only | permission; ``reason``: the system's words."""
+        fix = cls.FIXES.get(kind, cls.FIXES["full"]).format(dir=state_dir)
+        return cls(
+            f"The state dir {state_dir} cannot be written ({reason}); {fix}, then run again. "
+            "What was recorded before this is kept, and the next run continues from there."
+        )
 
 
 class RemoteError(AppError):

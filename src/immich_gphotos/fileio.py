@@ -9,15 +9,38 @@ else (``private_state_dir``), and the lock and the log are opened with ``O_NOFOL
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
-from immich_gphotos.errors import ConfigError
+from immich_gphotos.errors import ConfigError, StateUnwritable
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
+# What an OSError on a state file means when it is the file system's answer, not a bug of ours
+UNWRITABLE = {
+    errno.ENOSPC: "full",
+    errno.EDQUOT: "full",
+    errno.EROFS: "read-only",
+    errno.EACCES: "permission",
+    errno.EPERM: "permission",
+}
+
+
+@contextlib.contextmanager
+def state_writes(state_dir: Path) -> Iterator[None]:
+    """An OSError meaning the state dir cannot be written (full, read-only, permissions) becomes
+    ``StateUnwritable`` (exit 9) naming the dir; any other OSError stays what it is."""
+    try:
+        yield
+    except OSError as exc:
+        kind = UNWRITABLE.get(exc.errno or 0)
+        if kind is None:
+            raise
+        raise StateUnwritable.at(state_dir, kind, exc.strerror or str(exc)) from None
 
 
 def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:

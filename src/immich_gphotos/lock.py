@@ -3,6 +3,7 @@ so a crash or kill -9 leaves no stale lock; the holder's pid, host and start tim
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from immich_gphotos.clock import iso, utcnow
 from immich_gphotos.errors import AlreadyRunning
-from immich_gphotos.fileio import open_private, private_state_dir
+from immich_gphotos.fileio import open_private, private_state_dir, state_writes
 
 LOCK_FILE_NAME = "lock"
 
@@ -23,7 +24,10 @@ class RunLock:
 
     def acquire(self) -> RunLock:
         private_state_dir(self.path.parent)
-        fd = open_private(self.path, os.O_RDWR)  # never through a symlink: it would be truncated
+        with state_writes(self.path.parent):
+            fd = open_private(
+                self.path, os.O_RDWR
+            )  # never through a symlink: it would be truncated
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -34,17 +38,24 @@ class RunLock:
                 "finish (this run changed nothing)."
             ) from None
         info = {"pid": os.getpid(), "host": socket.gethostname(), "started": iso(utcnow())}
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(info).encode(), 0)
         self._fd = fd
+        with state_writes(self.path.parent):
+            try:
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, json.dumps(info).encode(), 0)
+            except OSError:
+                self.release()
+                raise
         return self
 
     def release(self) -> None:
         if self._fd is not None:
-            os.ftruncate(self._fd, 0)
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
+            fd, self._fd = self._fd, None
+            # a read-only state dir keeps the holder's details; the flock is what counts
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
 
     def __enter__(self) -> RunLock:
         return self.acquire()

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import logging.handlers
 import os
 import re
+import sys
 from pathlib import Path
 
-from immich_gphotos.fileio import open_private, private_state_dir
+from immich_gphotos.fileio import open_private, private_state_dir, state_writes
 from immich_gphotos.text import clean
 
 LOG_FILE_NAME = "immich-gphotos.log"
@@ -51,11 +53,52 @@ class _PrivateRotatingHandler(logging.handlers.RotatingFileHandler):
         return open(fd, "a", encoding=self.encoding or "utf-8", errors=self.errors)  # noqa: SIM115
 
 
+class _StateLog(_PrivateRotatingHandler):
+    """A log file that cannot be written (the disk filled mid-run) is said once on stderr, not as
+    logging's traceback per line; the state's own writes then end the run with exit 9."""
+
+    broken = False
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        if self.broken:
+            return
+        self.broken = True
+        problem = sys.exc_info()[1]
+        reason = getattr(problem, "strerror", None) or problem.__class__.__name__
+        with contextlib.suppress(Exception):
+            sys.stderr.write(
+                f"Warning: the log file {self.baseFilename} cannot be written ({reason}).\n"
+            )
+        self._drop_stream()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.broken:
+            super().emit(record)
+
+    def _drop_stream(self) -> None:
+        """Close the file even when its buffered lines cannot be flushed (they are lost)."""
+        stream, self.stream = self.stream, None  # type: ignore[assignment]
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.close()
+
+    def close(self) -> None:
+        if self.broken:
+            self._drop_stream()
+        try:
+            super().close()
+        except OSError:  # the last flush hit a full disk
+            self.broken = True
+            self._drop_stream()
+            logging.Handler.close(self)
+
+
 def open_log(state_dir: Path, secrets: list[str]) -> logging.Handler:
     private_state_dir(state_dir)
-    handler = _PrivateRotatingHandler(
-        state_dir / LOG_FILE_NAME, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
-    )
+    with state_writes(state_dir):
+        handler = _StateLog(
+            state_dir / LOG_FILE_NAME, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
+        )
     # the list is shared: secrets added later (the refresh token) are masked from then on
     handler.setFormatter(_RedactingFormatter(secrets))
     root = logging.getLogger("immich_gphotos")

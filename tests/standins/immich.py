@@ -109,6 +109,8 @@ class Faults:
     slow_body_seconds: float = 0.0  # originals: pause this long in the middle of the body
     error_text: str | None = None  # every error answer carries this message (hostile-text tests)
     broken_status: int = 500  # what broken_assets answer (404: no retry, the item fails at once)
+    hold_body: threading.Event | None = None  # originals: pause mid-body until this is set,
+    hold_from: int = 1  # ... from the Nth original request on (earlier ones pass)
     seed: int = 7
     rng: random.Random = field(init=False)
 
@@ -259,6 +261,7 @@ class ImmichStandIn:
         self.ranges: list[tuple[str, str]] = []
         self.broken_assets: set[str] = set()  # originals that always answer 500
         self.original_requested = threading.Event()  # set at the first original request
+        self.body_held = threading.Event()  # set when faults.hold_body first holds a body
         self._lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"standin": self})
         self.httpd = StandInServer((host, port), handler, name="immich-standin")
@@ -684,6 +687,7 @@ class _Handler(BaseHTTPRequestHandler):
         total = asset.content.size
         with self.standin._lock:
             self.standin.ranges.append((asset.id, self.headers.get("Range", "")))
+            number = len(self.standin.ranges)
         self.standin.original_requested.set()
         if asset.id in self.standin.broken_assets:
             raise HttpError(self.standin.faults.broken_status, "Internal server error")
@@ -717,7 +721,8 @@ class _Handler(BaseHTTPRequestHandler):
             reset_at = None
             if faults.reset_rate and faults.rng.random() < faults.reset_rate:
                 reset_at = start + (end - start) // 2
-        slow_at = start + (end - start) // 2 if faults.slow_body_seconds else None
+        hold = faults.hold_body if number >= faults.hold_from else None
+        slow_at = start + (end - start) // 2 if faults.slow_body_seconds or hold else None
         sent = start
         for piece in asset.content.iter_range(start, end, chunk=1 << 20):
             if reset_at is not None and sent + len(piece) > reset_at:
@@ -726,7 +731,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self._reset()
                 return
             if slow_at is not None and sent + len(piece) > slow_at:
-                threading.Event().wait(faults.slow_body_seconds)
+                if hold is not None:
+                    self.standin.body_held.set()
+                    hold.wait(300)
+                else:
+                    threading.Event().wait(faults.slow_body_seconds)
                 slow_at = None
             self.wfile.write(piece)
             sent += len(piece)

@@ -84,7 +84,12 @@ def sync(
         retry_failed=retry_failed,
         allow_mass_removal=allow_mass_removal,
     )
-    outcome = run_sync(settings, options, reporter, wiring=wiring_of(ctx))
+    try:
+        outcome = run_sync(settings, options, reporter, wiring=wiring_of(ctx))
+    finally:  # an error or a signal that ends the run early must not leave the cursor hidden
+        stop_display = getattr(reporter, "stop_display", None)
+        if stop_display is not None:
+            stop_display()
     if dry_run:
         assert outcome.plan is not None
         if as_json:
@@ -109,6 +114,12 @@ def sync(
         from immich_gphotos.ui.console import warn
 
         warn(f"Error: {report.error.message}")
+    elif report.stopped == "interrupted" and not as_json:
+        from immich_gphotos.ui.console import warn
+
+        warn(
+            "Interrupted; every finished batch is saved, and the next run continues with the rest."
+        )
     return report.exit_code
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from immich_gphotos import signals
 from immich_gphotos.budget import RequestBudget
 from immich_gphotos.clock import iso, utcnow
 from immich_gphotos.commands import auth as account
@@ -22,7 +23,7 @@ from immich_gphotos.commands.names import resolve_selected
 from immich_gphotos.config import AlbumSelection, Settings
 from immich_gphotos.credentials.backends import open_store
 from immich_gphotos.credentials.base import SecretStore, immich_api_key
-from immich_gphotos.errors import AppError, AuthError, ConfigError
+from immich_gphotos.errors import AppError, AuthError, ConfigError, ExitCode, StateUnwritable
 from immich_gphotos.gphotos.auth import TokenSource
 from immich_gphotos.gphotos.client import GooglePhotosClient
 from immich_gphotos.immich.client import ImmichClient
@@ -30,7 +31,6 @@ from immich_gphotos.lock import RunLock
 from immich_gphotos.logfile import close_log, open_log
 from immich_gphotos.notify import OUTCOME_KEY, Notifier
 from immich_gphotos.security import security_warnings
-from immich_gphotos.signals import stop_on_signals
 from immich_gphotos.state.db import connect
 from immich_gphotos.state.migrations import migrate
 from immich_gphotos.state.records import SyncRecords
@@ -193,12 +193,16 @@ class _Run:
         log.info("sync started: %d album(s), pid %d", len(selection), os.getpid())
         for warning in security_warnings(settings):
             log.warning(warning)
-        notifier = Notifier(settings.notify)
-        notifier.started()
-        previous = state.get_meta(OUTCOME_KEY)
         run_id = state.start_run()
         clients = Clients(immich=immich, google=None)
+        # a second signal exits at once: the run record says so if the state is free to say it
+        stack.callback(signals.on_hard_exit(lambda: _record_hard_exit(state, run_id, clients)))
+        notifier = Notifier(settings.notify)
+        previous: str | None = None
+        placing = False
         try:
+            notifier.started()
+            previous = state.get_meta(OUTCOME_KEY)
             clients = self._with_google(immich, secrets)
             engine = _engine(
                 settings,
@@ -209,27 +213,44 @@ class _Run:
                 self.options,
                 selection,
             )
-            with stop_on_signals(self.stop):
-                report = engine.execute(engine.prepare())
+            plan = engine.prepare()  # reads only: a signal here unwinds at once
+            with signals.stop_on_signals(self.stop):  # a signal here lets the batch finish
+                placing = True
+                report = engine.execute(plan)
         except AppError as exc:
             log.error("sync failed: %s (exit %d)", exc.message, exc.exit_code)
             sent = clients.budget.sent if clients.budget else 0
-            state.finish_run(run_id, exc.exit_code, google_requests=sent)
-            _remember(state, notifier.finished(exc.exit_code, exc.message, previous))
+            # a state that cannot be written cannot record its own failure either: say it anyway
+            with suppress(StateUnwritable):
+                state.finish_run(run_id, exc.exit_code, google_requests=sent)
+            outcome = notifier.finished(exc.exit_code, exc.message, previous)
+            with suppress(StateUnwritable):
+                _remember(state, outcome)
             raise
-        state.finish_run(
-            run_id,
-            report.exit_code,
-            uploaded=report.total("uploaded"),
-            added=report.total("added"),
-            removed=report.total("removed"),
-            skipped=report.total("skipped"),
-            failed=report.total("failed"),
-            bytes=report.total("bytes"),
-            google_requests=report.google_requests,
-            stopped=report.stopped,
-        )
-        _remember(state, notifier.finished(report.exit_code, summary_line(report), previous))
+        except KeyboardInterrupt as exc:  # a first signal before the engine (or, embedded
+            # without signals.install(), a second one inside it)
+            log.warning("sync interrupted (exit 130)")
+            sent = clients.budget.sent if clients.budget else 0
+            state.finish_run(
+                run_id, ExitCode.INTERRUPTED, google_requests=sent, stopped="interrupted"
+            )
+            _saved(
+                exc,
+                "every finished batch is saved, and the next run continues with the rest"
+                if placing
+                else "it stopped before placing anything in Google, so nothing needed saving",
+            )
+            raise
+        try:
+            _finish_run(state, run_id, report)
+            _remember(state, notifier.finished(report.exit_code, summary_line(report), previous))
+        except KeyboardInterrupt as exc:  # a first signal after the engine: its work is saved
+            log.warning("sync interrupted after it finished its work (exit 130)")
+            report.stopped = "interrupted"
+            _finish_run(state, run_id, report)
+            _saved(exc, "the sync had finished its work, and all of it is saved")
+            raise
+        signals.finishing()  # recorded as it ends: a late signal must not contradict the record
         return SyncOutcome(report=report)
 
     def _with_google(self, immich: ImmichClient, secrets: list[str]) -> Clients:
@@ -281,6 +302,37 @@ def _check_login_daily(state: StateStore, tokens: TokenSource) -> None:
         return
     tokens.token()
     state.set_meta(LOGIN_CHECKED_KEY, iso(utcnow()))
+
+
+def _finish_run(state: StateStore, run_id: int, report: RunReport) -> None:
+    state.finish_run(
+        run_id,
+        report.exit_code,
+        uploaded=report.total("uploaded"),
+        added=report.total("added"),
+        removed=report.total("removed"),
+        skipped=report.total("skipped"),
+        failed=report.total("failed"),
+        bytes=report.total("bytes"),
+        google_requests=report.google_requests,
+        stopped=report.stopped,
+    )
+
+
+def _saved(exc: KeyboardInterrupt, what: str) -> None:
+    """What the interrupted run left saved, for the message ``cli`` prints."""
+    if isinstance(exc, signals.Interrupted):
+        exc.saved = what
+
+
+def _record_hard_exit(state: StateStore, run_id: int, clients: Clients) -> None:
+    """A second signal: mark the run interrupted unless the main thread is inside a transaction
+    (then its half is rolled back by SQLite and the record stays open: status shows ``exit ?``)."""
+    if state.conn.in_transaction:
+        return
+    state.conn.execute("PRAGMA busy_timeout = 1000")  # an upload thread's count: wait briefly
+    sent = clients.budget.sent if clients.budget else 0
+    state.finish_run(run_id, ExitCode.INTERRUPTED, google_requests=sent, stopped="interrupted")
 
 
 def _remember(state: StateStore, value: str | None) -> None:

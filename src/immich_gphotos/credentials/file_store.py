@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from immich_gphotos.errors import SecretsUnavailable
-from immich_gphotos.fileio import atomic_write
+from immich_gphotos.fileio import atomic_write, state_writes
 from immich_gphotos.text import clean
 
 ENV_PASSPHRASE = "IMMICH_GPHOTOS_PASSPHRASE"
@@ -185,7 +185,8 @@ class FileStore:
             "check": self._check,
             "data": token.decode("ascii"),
         }
-        atomic_write(self.path, json.dumps(envelope, indent=1).encode("utf-8"), mode=0o600)
+        with state_writes(self.path.parent):
+            atomic_write(self.path, json.dumps(envelope, indent=1).encode("utf-8"), mode=0o600)
         self._cache = secrets
 
     def get(self, key: str) -> str | None:

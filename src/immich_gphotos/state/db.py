@@ -4,10 +4,30 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from immich_gphotos.errors import StateError
+from immich_gphotos.errors import StateError, StateUnwritable
+
+# SQLite's primary result codes that mean the file system refuses the write, and what to fix
+_UNWRITABLE = {
+    "SQLITE_FULL": "full",
+    "SQLITE_IOERR": "full",  # a failed write or fsync: on a full disk, as often as SQLITE_FULL
+    "SQLITE_READONLY": "read-only",
+    "SQLITE_CANTOPEN": "permission",
+    "SQLITE_PERM": "permission",
+}
+
+
+def unwritable(exc: sqlite3.Error, where: Path | str) -> StateUnwritable | None:
+    """The StateUnwritable (exit 9) an SQLite error means, or None when it means something else.
+    ``where``: the database file (its dir is named) or the connection's path."""
+    name = getattr(exc, "sqlite_errorname", "") or ""  # an extended code: SQLITE_IOERR_WRITE
+    kind = _UNWRITABLE.get("_".join(name.split("_")[:2]))
+    if kind is None:
+        return None
+    state_dir = Path(where).parent if str(where) not in ("", ":memory:") else "(in memory)"
+    return StateUnwritable.at(state_dir, kind, str(exc))
 
 
 def connect(path: Path | str) -> sqlite3.Connection:
@@ -20,19 +40,39 @@ def connect(path: Path | str) -> sqlite3.Connection:
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=30000")
     except sqlite3.DatabaseError as exc:
+        refused = unwritable(exc, path)
+        if refused is not None:
+            raise refused from None
         raise StateError(
             f"The state database {path} cannot be opened ({exc}); restore it from a backup."
         ) from None
     return conn
 
 
+def _path_of(conn: sqlite3.Connection) -> str:
+    with suppress(sqlite3.Error):
+        for row in conn.execute("PRAGMA database_list"):
+            if row[1] == "main":
+                return str(row[2])
+    return ""
+
+
 @contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """All or nothing: BEGIN IMMEDIATE … COMMIT, ROLLBACK on any error."""
-    conn.execute("BEGIN IMMEDIATE")
+    """All or nothing: BEGIN IMMEDIATE … COMMIT, ROLLBACK on any error. A write the file system
+    refuses (full, read-only, permissions) is ``StateUnwritable`` (exit 9), not a bug."""
     try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:  # a signal may land anywhere in here, even right after the COMMIT
+            if conn.in_transaction:
+                with suppress(sqlite3.Error):  # a failed COMMIT's rollback may fail as well
+                    conn.execute("ROLLBACK")
+            raise
+    except sqlite3.OperationalError as exc:
+        refused = unwritable(exc, _path_of(conn))
+        if refused is not None:
+            raise refused from None
         raise
-    conn.execute("COMMIT")

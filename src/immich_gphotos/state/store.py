@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from immich_gphotos.clock import iso, pacific_day, utcnow
-from immich_gphotos.fileio import open_private, private_state_dir
+from immich_gphotos.fileio import open_private, private_state_dir, state_writes
 from immich_gphotos.state.db import connect, transaction
 from immich_gphotos.state.migrations import migrate
 from immich_gphotos.text import clean, clean_opt
@@ -56,9 +56,12 @@ class StateStore:
         """Open (creating it, mode 0700, if needed) and migrate the state database."""
         private_state_dir(state_dir)
         path = state_dir / STATE_FILE_NAME
-        if not path.exists():  # created 0600 before SQLite opens it (its -wal/-shm copy the mode)
-            os.close(open_private(path, os.O_RDWR))
-        conn = connect(path)
+        with state_writes(state_dir):
+            if (
+                not path.exists()
+            ):  # created 0600 before SQLite opens it (its -wal/-shm copy the mode)
+                os.close(open_private(path, os.O_RDWR))
+            conn = connect(path)
         migrate(conn)
         return cls(conn, path)
 

@@ -66,7 +66,9 @@ class SyncEngine:
             problem = self._problems.get(selected.immich_id)
             if problem is not None:
                 title = selected.google_title or selected.immich_id
-                result = AlbumResult(selected.immich_id, title, selected.google_title or "")
+                result = AlbumResult(
+                    selected.immich_id, title, selected.google_title or "", unreadable=True
+                )
                 result.problems.append(problem)
                 ctx.report.albums.append(result)
                 ctx.reporter.log(f"album {selected.immich_id}: {problem}")
@@ -82,12 +84,16 @@ class SyncEngine:
                 removal_refused=album.removal_refused,
             )
             ctx.report.albums.append(result)
+            if not ctx.ended and ctx.stop.is_set():  # no new album's Google work after a signal
+                ctx.report.stopped = "interrupted"
             if ctx.ended:
                 continue
             ctx.reporter.album_started(album)
             with suppress(Stop):
                 self._sync_album(album, result)
             ctx.reporter.album_done(result)
+        if not ctx.ended and ctx.stop.is_set():  # a signal after the last album's work
+            ctx.report.stopped = "interrupted"
         if not ctx.ended and any(a.deferred for a in plan.albums):
             ctx.report.stopped = "limit"
         ctx.report.google_requests = ctx.clients.budget.sent if ctx.clients.budget else 0
@@ -154,6 +160,10 @@ class SyncEngine:
                 parts[-1] = GooglePart(
                     part.part, part.google_album_id, part.title, part.item_count + placed
                 )
+                # A signal mid-chunk stops the uploads that had not started; they are dropped
+                # from this chunk but stay pending in the state. Checking here, not only at the
+                # top, keeps the last chunk from passing for a finished album (stamped, exit 0).
+                ctx.check_stop()
         remove(ctx, album, result)
 
 

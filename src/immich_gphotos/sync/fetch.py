@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from immich_gphotos.config import AlbumSelection
-from immich_gphotos.errors import AppError, AuthError, Unreachable
+from immich_gphotos.errors import AppError, AuthError, NotFound, Unreachable
 from immich_gphotos.immich.client import ImmichClient
 from immich_gphotos.immich.models import ImmichAsset
 from immich_gphotos.sync.plan import AlbumSpec
@@ -28,6 +28,13 @@ def fetch_albums(immich: ImmichClient, selection: list[AlbumSelection]) -> Fetch
             album, assets = immich.album_with_assets(selected.immich_id)
         except FATAL_FOR_ALL:
             raise
+        except NotFound:
+            fetched.problems[selected.immich_id] = (
+                f"Immich has no album {selected.immich_id} (deleted, or a wrong id in the config); "
+                f"`immich-gphotos albums remove {selected.immich_id}` stops syncing it (its Google "
+                "album is left as it is)"
+            )
+            continue
         except AppError as exc:
             fetched.problems[selected.immich_id] = exc.message
             continue

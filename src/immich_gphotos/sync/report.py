@@ -24,6 +24,7 @@ class AlbumResult:
     given_up: int = 0
     deferred: int = 0
     removal_refused: int = 0
+    unreadable: bool = False  # Immich could not give the album (deleted, wrong id, an error)
     problems: list[str] = field(default_factory=list)
 
 
@@ -47,7 +48,8 @@ class RunReport:
             return ExitCode.STORAGE_FULL
         if self.error is not None:
             return self.error.exit_code
-        if self.total("failed") or self.total("removal_refused"):
+        # a selected album Immich could not give is not in sync: never 0 (shared/SPEC.md)
+        if self.total("failed") or self.total("removal_refused") or self.total("unreadable"):
             return ExitCode.FAILED
         return ExitCode.OK
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
+from immich_gphotos import signals
 from immich_gphotos.clock import iso, utcnow
 from immich_gphotos.sync.events import NullReporter
 from immich_gphotos.sync.report import album_line, human_bytes, summary_line
@@ -62,12 +64,16 @@ class RichReporter(PlainReporter):
         self._items: Any = None
         self._bytes: Any = None
         self._transfers: dict[str, Any] = {}
+        self._unregister: Any = lambda: None
+        self._live = False
 
     def plan_ready(self, plan: Plan) -> None:
         total_items = plan.uploads + plan.adds
         if not total_items:
             return
-        self.progress.start()
+        self._unregister = signals.on_hard_exit(self._restore_terminal)
+        self._live = True
+        self.progress.start()  # hides the cursor until stop(); a hard exit must show it again
         self._items = self.progress.add_task("items", total=total_items, unit="items")
         self._bytes = self.progress.add_task("bytes", total=max(plan.bytes, 1), unit="bytes")
 
@@ -106,8 +112,7 @@ class RichReporter(PlainReporter):
         from rich.table import Table
         from rich.text import Text
 
-        if self._items is not None:
-            self.progress.stop()
+        self.stop_display()
         table = Table(title="Sync summary", title_justify="left")
         for column in (
             "Album",
@@ -143,6 +148,19 @@ class RichReporter(PlainReporter):
 
     def log(self, message: str) -> None:
         self.progress.console.print(message, markup=False)
+
+    def stop_display(self) -> None:
+        """End the live progress (the cursor is shown again); also when the run ended by an
+        error or a signal instead of reaching ``run_done``. Safe to call twice."""
+        if self._live:
+            self._live = False
+            self.progress.stop()
+            self._unregister()
+
+    def _restore_terminal(self) -> None:
+        """Called from a signal handler just before the process exits: no Rich, no locks."""
+        if self.console.is_terminal:
+            os.write(self.console.file.fileno(), b"\x1b[?25h\r\n")
 
 
 def _detail_column():  # type: ignore[no-untyped-def]
