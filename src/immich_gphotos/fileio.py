@@ -128,6 +128,8 @@ def open_private(path: Path, flags: int) -> int:
                 f"{path} is a symbolic link, which immich-gphotos never follows there; remove it "
                 "(and check who else can write to that folder)."
             ) from None
+        if exc.errno in UNWRITABLE:
+            raise  # the file system refuses (full, read-only, permissions): state_writes says so
         raise ConfigError(f"Cannot open {path} ({exc.strerror}); check its permissions.") from None
     try:
         if stat.S_IMODE(os.fstat(fd).st_mode) != FILE_MODE:
