@@ -25,6 +25,17 @@ class AlbumResult:
     deferred: int = 0
     removal_refused: int = 0
     problems: list[str] = field(default_factory=list)
+    kind: str = "album"  # "album" | "smart"; a smart album's immich_id is its "smart-..." id
+    unreadable: bool = False  # a smart album whose search could not be run (exit 1)
+
+    def identity(self) -> dict[str, Any]:
+        """The album's ids as every JSON output gives them."""
+        smart = self.kind == "smart"
+        return {
+            "kind": self.kind,
+            "immich_id": None if smart else self.immich_id,
+            "smart_id": self.immich_id if smart else None,
+        }
 
 
 @dataclass
@@ -47,7 +58,11 @@ class RunReport:
             return ExitCode.STORAGE_FULL
         if self.error is not None:
             return self.error.exit_code
-        if self.total("failed") or self.total("removal_refused"):
+        if (
+            self.total("failed")
+            or self.total("removal_refused")
+            or any(a.unreadable for a in self.albums)
+        ):
             return ExitCode.FAILED
         return ExitCode.OK
 
@@ -62,7 +77,8 @@ class RunReport:
             "stopped": self.stopped,
             "error": self.error.message if self.error else None,
             "albums": [
-                {k: v for k, v in asdict(a).items() if k != "problems"}
+                {k: v for k, v in asdict(a).items() if k not in ("problems", "kind", "unreadable")}
+                | a.identity()
                 | {"problems": list(a.problems)}
                 for a in self.albums
             ],
