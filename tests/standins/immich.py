@@ -297,6 +297,10 @@ def demo_library(
         lib.add_asset(
             me, f"VID_{i:03d}.mp4", size=rng.randint(8_000_000, 24_000_000), albums=[trips]
         )
+    mia = lib.add_person(me, "Mia")  # in every fifth Family photo: the demo's smart album
+    for n, asset_id in enumerate(family.asset_ids):
+        if n % 5 == 0:
+            lib.assets[asset_id].people.append(mia.id)
     return lib
 
 
