@@ -1,7 +1,7 @@
 """`make demo`: the real CLI against local stand-in servers, in a throwaway home. No account needed.
 
-init, auth (this script plays the browser), albums, sync with its real progress output, a second
-sync that has nothing to do, and status. The stand-ins are the ones the tests use.
+init, auth (this script plays the browser), albums, a smart album, sync with its real progress
+output, a second sync that has nothing to do, and status. The stand-ins are the ones the tests use.
 """
 
 from __future__ import annotations
@@ -114,6 +114,15 @@ def main() -> None:
             "sam",
             "--as",
             "Sam's Garden (from Immich)",
+            env=env,
+        )
+        step(
+            "A smart album: every photo of Mia, fed by an Immich search",
+            "albums",
+            "smart",
+            "Mia (from Immich)",
+            "--person",
+            "Mia",
             env=env,
         )
         step("See what a sync would do", "sync", "--dry-run", env=env)

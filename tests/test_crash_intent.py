@@ -224,3 +224,27 @@ def test_matching_pairs_timeless_items_only_when_the_counts_agree() -> None:
     both = [_item("m1", "X.jpg", None), _item("m2", "X.jpg", None)]
     assert set(match(assets, both, set())) == {"a", "b"}
     assert match(assets, both[:1], set()) == {}, "one of two: which one is unknowable"
+
+
+def test_a_smart_album_killed_in_the_window_duplicates_nothing(world3: World) -> None:
+    """The intent and its recovery key on the smart album's id as on an Immich album's."""
+    lib = world3.scenario.library
+    for i in range(MANY):
+        lib.add_asset(world3.scenario.me, f"FAV_{i % 20:04d}.jpg", size=64, favorite=True)
+    assert run_cli("albums", "smart", "Favs", "--favorite").returncode == 0
+    world3.google.hold_batch_answers()
+    for _ in range(2):
+        _kill_in_the_window(world3, "--album", "Favs")
+        assert _open_intents(world3) == 1
+    world3.google.release_batch_answers()
+
+    result = world3.sync("--album", "Favs", "--json")
+    assert result.returncode == 0, result.stderr + result.stdout
+    favourites = sorted(
+        (a for a in lib.assets.values() if a.favorite and a.visibility == "timeline"),
+        key=lambda a: (a.created, a.file_name, a.id),
+    )
+    assert world3.contents("Favs") == [a.content.sha1_base64 for a in favourites]
+    assert len(world3.google.media) == len(favourites), "no item was created twice"
+    assert _open_intents(world3) == 0
+    assert json.loads(world3.sync("--album", "Favs", "--json").stdout)["google_requests"] == 0

@@ -27,8 +27,10 @@ def _listing(candidates: Sequence[Candidate]) -> str:
     return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
 
 
-def resolve(query: str, candidates: Sequence[Candidate]) -> Candidate:
-    """Exact id, then exact name, then a unique case-insensitive name prefix."""
+def resolve(query: str, candidates: Sequence[Candidate], what: str = "album") -> Candidate:
+    """Exact id, then exact name, then a unique case-insensitive name prefix. ``what`` names the
+    kind of thing in the messages ("album", "person", "tag")."""
+    title, plural = what.capitalize(), "people" if what == "person" else f"{what}s"
     for c in candidates:
         if c.id == query:
             return c
@@ -37,7 +39,7 @@ def resolve(query: str, candidates: Sequence[Candidate]) -> Candidate:
         return exact[0]
     if len(exact) > 1:
         raise UsageError(
-            f'Album name "{query}" is ambiguous: {_listing(exact)}; give the album id instead.'
+            f'{title} name "{query}" is ambiguous: {_listing(exact)}; give the {what} id instead.'
         )
     folded = query.casefold()
     prefixed = (
@@ -49,9 +51,9 @@ def resolve(query: str, candidates: Sequence[Candidate]) -> Candidate:
         return prefixed[0]
     if len(prefixed) > 1:
         raise UsageError(
-            f'Album name "{query}" is ambiguous, it starts {len(prefixed)} names: {_listing(prefixed)}; '
-            "type more of the name or give the album id."
+            f'{title} name "{query}" is ambiguous, it starts {len(prefixed)} names: {_listing(prefixed)}; '
+            f"type more of the name or give the {what} id."
         )
     if not candidates:
-        raise UsageError(f'No album matches "{query}": there are no albums to choose from.')
-    raise UsageError(f'No album matches "{query}"; the albums are: {_listing(candidates)}.')
+        raise UsageError(f'No {what} matches "{query}": there are no {plural} to choose from.')
+    raise UsageError(f'No {what} matches "{query}"; the {plural} are: {_listing(candidates)}.')

@@ -90,3 +90,87 @@ def remove(
     settings = load_settings(ctx, local)
     for line in remove_albums(config_file(ctx, local), settings, names):
         say(line)
+
+
+@app.command("smart")
+def smart(
+    ctx: typer.Context,
+    title: Annotated[str, typer.Argument(metavar="TITLE", help="The Google album's title.")],
+    person: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--person",
+            metavar="NAME_OR_ID",
+            help="An Immich person (repeatable): assets with any of them.",
+        ),
+    ] = None,
+    all_people: Annotated[
+        bool, typer.Option("--all-people", help="Only assets with all the --person people.")
+    ] = False,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tag", metavar="VALUE_OR_ID", help='An Immich tag, like "Family/Kids" (repeatable).'
+        ),
+    ] = None,
+    favorite: Annotated[bool, typer.Option("--favorite", help="Only favourites.")] = False,
+    min_rating: Annotated[
+        int | None, typer.Option("--min-rating", metavar="N", help="Rated N stars or more (1-5).")
+    ] = None,
+    after: Annotated[
+        str | None,
+        typer.Option("--after", metavar="DATE", help="Taken on or after (YYYY-MM-DD, UTC)."),
+    ] = None,
+    before: Annotated[
+        str | None,
+        typer.Option("--before", metavar="DATE", help="Taken before (YYYY-MM-DD, UTC)."),
+    ] = None,
+    country: Annotated[
+        str | None, typer.Option("--country", metavar="X", help="Taken in this country.")
+    ] = None,
+    city: Annotated[
+        str | None, typer.Option("--city", metavar="X", help="Taken in this city.")
+    ] = None,
+    kind: Annotated[
+        str | None, typer.Option("--type", metavar="image|video", help="Only photos or videos.")
+    ] = None,
+    in_album: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--in-album", metavar="NAME_OR_ID", help="In any of these Immich albums (repeatable)."
+        ),
+    ] = None,
+    not_in_any_album: Annotated[
+        bool, typer.Option("--not-in-any-album", help="Only assets in no Immich album.")
+    ] = False,
+    config: ConfigOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Create a smart album: a Google album fed by an Immich search (or replace the criteria of
+    the one with this TITLE). Every criterion given must hold. Prints how many assets match now
+    and the Google requests the next sync would take."""
+    from immich_gphotos.commands.connect import open_immich
+    from immich_gphotos.commands.smart import Criteria, check, preview_lines, save_smart
+    from immich_gphotos.ui.console import say
+
+    criteria = Criteria(
+        people=tuple(person or ()),
+        all_people=all_people,
+        tags=tuple(tag or ()),
+        favorite=favorite,
+        min_rating=min_rating,
+        after=after,
+        before=before,
+        country=country,
+        city=city,
+        type=kind,
+        in_albums=tuple(in_album or ()),
+        not_in_any_album=not_in_any_album,
+    )
+    check(title, criteria)  # flags that contradict each other: exit 2 before Immich is asked
+    local = config or ctx.meta.get("albums_config")
+    settings = load_settings(ctx, local)
+    with open_immich(settings) as immich:
+        preview = save_smart(config_file(ctx, local), settings, immich, title, criteria)
+    for line in preview_lines(preview):
+        say(line)

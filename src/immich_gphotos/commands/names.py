@@ -38,12 +38,16 @@ def selected_candidates(
         primary = names[0] if names else album.immich_id
         aliases = tuple(dict.fromkeys(n for n in names[1:] if n != primary))
         candidates.append(Candidate(album.immich_id, primary, aliases))
+    # smart albums go by their title (and their "smart-..." id)
+    candidates += [Candidate(smart.id, smart.title) for smart in settings.smart_albums]
     return candidates
 
 
-def resolve_all(wanted: Iterable[str], candidates: list[Candidate]) -> list[Candidate]:
+def resolve_all(
+    wanted: Iterable[str], candidates: list[Candidate], what: str = "album"
+) -> list[Candidate]:
     """Every name resolved first (all or nothing), each album once, in the order given."""
-    return list(dict.fromkeys(resolve(name, candidates) for name in wanted))
+    return list(dict.fromkeys(resolve(name, candidates, what) for name in wanted))
 
 
 def resolve_selected(

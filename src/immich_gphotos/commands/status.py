@@ -44,7 +44,7 @@ class GoogleStatus:
 
 @dataclass
 class AlbumStatus:
-    immich_id: str
+    immich_id: str | None  # None for a smart album
     name: str | None
     google_title: str | None
     google_album_id: str | None
@@ -54,6 +54,8 @@ class AlbumStatus:
     skipped: int
     skipped_reasons: dict[str, int]
     last_synced: str | None
+    kind: str = "album"  # "album" | "smart"
+    smart_id: str | None = None
 
 
 @dataclass
@@ -131,6 +133,24 @@ def collect(settings: Settings, check_immich: bool = True) -> StatusReport:
                     skipped=counts.skipped,
                     skipped_reasons=counts.skipped_reasons,
                     last_synced=counts.last_synced,
+                )
+            )
+        for smart in settings.smart_albums:  # sized by their last sync (a search costs more)
+            counts = state.album_counts(smart.id)
+            albums.append(
+                AlbumStatus(
+                    immich_id=None,
+                    name=smart.title,
+                    google_title=smart.title,
+                    google_album_id=counts.google_album_id,
+                    in_sync=counts.in_sync,
+                    pending=counts.pending,
+                    failed=counts.failed,
+                    skipped=counts.skipped,
+                    skipped_reasons=counts.skipped_reasons,
+                    last_synced=counts.last_synced,
+                    kind="smart",
+                    smart_id=smart.id,
                 )
             )
         runs = [asdict(r) for r in state.recent_runs(5)]

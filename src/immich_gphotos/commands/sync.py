@@ -20,7 +20,7 @@ from immich_gphotos.budget import RequestBudget
 from immich_gphotos.clock import iso, utcnow
 from immich_gphotos.commands import auth as account
 from immich_gphotos.commands.names import resolve_selected
-from immich_gphotos.config import AlbumSelection, Settings
+from immich_gphotos.config import AlbumSelection, Settings, SmartAlbum
 from immich_gphotos.credentials.backends import open_store
 from immich_gphotos.credentials.base import SecretStore, immich_api_key
 from immich_gphotos.errors import AppError, AuthError, ConfigError, ExitCode, StateUnwritable
@@ -74,7 +74,9 @@ class SyncOutcome:
             "google_requests": plan.google_requests(),
             "albums": [
                 {
-                    "immich_id": a.spec.immich_id,
+                    "kind": a.spec.kind,
+                    "immich_id": a.spec.album_id,
+                    "smart_id": a.spec.smart_id,
                     "name": a.spec.name,
                     "google_title": a.spec.google_title,
                     "create_album": a.create,
@@ -120,9 +122,10 @@ def run_sync(
     stop: threading.Event | None = None,
     wiring: Wiring | None = None,
 ) -> SyncOutcome:
-    if not settings.albums:
+    if not settings.albums and not settings.smart_albums:
         raise ConfigError(
-            f"No albums are selected in {settings.path}; run `immich-gphotos albums add NAME` first."
+            f"No albums are selected in {settings.path}; run `immich-gphotos albums add NAME` "
+            "(or `albums smart TITLE ...`) first."
         )
     wiring = wiring or Wiring()
     store = open_store(settings.secrets_backend, settings.state_dir)
@@ -162,11 +165,12 @@ def _engine(
     reporter: Reporter,
     stop: threading.Event,
     options: RunOptions,
-    selection: list[AlbumSelection],
+    selection: tuple[list[AlbumSelection], list[SmartAlbum]],
 ) -> SyncEngine:
     """The one place a SyncEngine is built."""
+    albums, smart = selection
     return SyncEngine(
-        settings.sync, clients, SyncRecords(state), reporter, stop, options, selection
+        settings.sync, clients, SyncRecords(state), reporter, stop, options, albums, smart
     )
 
 
@@ -184,13 +188,17 @@ class _Run:
     key: str
     wiring: Wiring
 
-    def execute(self, immich: ImmichClient, selection: list[AlbumSelection]) -> SyncOutcome:
+    def execute(
+        self, immich: ImmichClient, selection: tuple[list[AlbumSelection], list[SmartAlbum]]
+    ) -> SyncOutcome:
         settings, state, stack = self.settings, self.state, self.stack
         secrets = [self.key]
         handler = open_log(settings.state_dir, secrets)
         stack.callback(close_log, handler)
         log = logging.getLogger("immich_gphotos.sync")
-        log.info("sync started: %d album(s), pid %d", len(selection), os.getpid())
+        log.info(
+            "sync started: %d album(s), pid %d", len(selection[0]) + len(selection[1]), os.getpid()
+        )
         for warning in security_warnings(settings):
             log.warning(warning)
         run_id = state.start_run()
@@ -351,8 +359,12 @@ def _open_state(settings: Settings, dry_run: bool) -> StateStore:
 
 def _selection(
     settings: Settings, state: StateStore, immich: ImmichClient, wanted: tuple[str, ...]
-) -> list[AlbumSelection]:
+) -> tuple[list[AlbumSelection], list[SmartAlbum]]:
+    """The Immich albums and smart albums this run syncs (``--album`` names either kind)."""
     if not wanted:
-        return list(settings.albums)
+        return list(settings.albums), list(settings.smart_albums)
     chosen = {c.id for c in resolve_selected(settings, state, wanted, immich)}
-    return [a for a in settings.albums if a.immich_id in chosen]
+    return (
+        [a for a in settings.albums if a.immich_id in chosen],
+        [s for s in settings.smart_albums if s.id in chosen],
+    )

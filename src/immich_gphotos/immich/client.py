@@ -23,7 +23,14 @@ from immich_gphotos.errors import (
     UnsupportedServer,
 )
 from immich_gphotos.immich.failures import error_for
-from immich_gphotos.immich.models import ImmichAlbum, ImmichAsset, ImmichUser, ServerVersion
+from immich_gphotos.immich.models import (
+    ImmichAlbum,
+    ImmichAsset,
+    ImmichPerson,
+    ImmichTag,
+    ImmichUser,
+    ServerVersion,
+)
 from immich_gphotos.immich.originals import OriginalStream, total_size
 from immich_gphotos.text import clean
 from immich_gphotos.transport import (
@@ -196,9 +203,46 @@ class ImmichClient:
         """One asset (the motion part of a live photo is in no album listing)."""
         return ImmichAsset.from_api(self._json("GET", f"/assets/{asset_id}"))
 
+    # --- people, tags, searches (smart albums) -------------------------------------------------
+
+    def people(self) -> list[ImmichPerson]:
+        """Every person of the key's user, hidden ones included (``person.read``), paged."""
+        found: dict[str, ImmichPerson] = {}
+        page = 1
+        while True:
+            params = {"page": page, "size": PAGE_SIZE, "withHidden": "true"}
+            data = self._json("GET", "/people", params=params)
+            for raw in data.get("people") or []:
+                person = ImmichPerson.from_api(raw)
+                found.setdefault(person.id, person)
+            if not data.get("hasNextPage") or not data.get("people"):
+                return list(found.values())
+            page += 1
+
+    def tags(self) -> list[ImmichTag]:
+        """Every tag of the key's user (``tag.read``)."""
+        return [ImmichTag.from_api(t) for t in self._json("GET", "/tags")]
+
+    def search_assets(self, filters: dict[str, Any]) -> list[ImmichAsset]:
+        """Every asset ``POST /search/metadata`` matches with these filters, each once, paged as
+        album listings are. withExif is an INNER join on exif rows: unless a filter already needs
+        exif (place, rating), a second listing without it finds the assets not yet through
+        metadata extraction."""
+        with_exif = _unique(self._search(filters, with_exif=True))
+        if any(filters.get(k) is not None for k in ("country", "city", "rating")):
+            return with_exif
+        known = {a.id for a in with_exif}
+        rest = [a for a in self._search(filters, with_exif=False) if a.id not in known]
+        return _unique([*with_exif, *rest])
+
     def _search_album(self, album_id: str, *, with_exif: bool) -> Iterator[ImmichAsset]:
+        return self._search({"albumIds": [album_id]}, with_exif=with_exif, what=f"album {album_id}")
+
+    def _search(
+        self, filters: dict[str, Any], *, with_exif: bool, what: str = "a search"
+    ) -> Iterator[ImmichAsset]:
         body: dict[str, Any] = {
-            "albumIds": [album_id],
+            **filters,
             "size": PAGE_SIZE,
             "page": 1,
             "withExif": with_exif,
@@ -214,7 +258,7 @@ class ImmichClient:
             following = f"cursor {cursor}" if cursor else f"page {next_page}" if next_page else ""
             if following and (following in seen or following == f"page {body.get('page')}"):
                 raise RemoteError(
-                    f"Immich answered the same page twice while listing album {album_id} "
+                    f"Immich answered the same page twice while listing {what} "
                     f"({clean(following[:60])}); try again later, and report it to Immich if it lasts."
                 )
             seen.add(following)

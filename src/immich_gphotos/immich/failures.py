@@ -11,6 +11,12 @@ from immich_gphotos.text import clean_opt
 from immich_gphotos.transport import retry_after_seconds
 
 KEY_PERMISSIONS = "album.read, asset.read, asset.download and user.read"
+# asked for only when a smart album needs them
+SMART_PERMISSIONS = {
+    "person.read": "smart albums with people need it",
+    "tag.read": "smart albums with tags need it",
+}
+KEY_SETTINGS_PAGE = "/user-settings?isOpen=api-keys"
 _PERMISSION = re.compile(r"Missing required permission: ([\w.]+)")
 
 
@@ -26,6 +32,12 @@ def error_for(url: str, method: str, path: str, response: httpx.Response) -> Exc
     if status == 403:
         found = _PERMISSION.search(message or "")
         missing = found.group(1) if found else "a permission this tool needs"
+        if missing in SMART_PERMISSIONS:
+            return AuthError(
+                f"The Immich API key lacks the permission {missing} ({SMART_PERMISSIONS[missing]}); "
+                f"add it to the key, or create one with it, on the API key page {url}{KEY_SETTINGS_PAGE} "
+                "(Account Settings > API Keys), then run `immich-gphotos init` if the key changed."
+            )
         return AuthError(
             f"The Immich API key lacks the permission {missing}; create a key with "
             f"{KEY_PERMISSIONS} in Immich and run `immich-gphotos init`."

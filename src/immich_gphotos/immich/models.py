@@ -152,3 +152,36 @@ class ImmichAsset:
             external=data.get("libraryId") is not None,
             raw_description=description,
         )
+
+
+@dataclass(frozen=True)
+class ImmichPerson:
+    """A person Immich recognised (``GET /people``); many have no name until the user gives one."""
+
+    id: str
+    name: str  # "" when unnamed
+    hidden: bool = False
+    raw_name: str = ""
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> ImmichPerson:
+        name = str(data.get("name") or "").strip()
+        return cls(
+            id=str(data["id"]), name=clean(name), hidden=bool(data.get("isHidden")), raw_name=name
+        )
+
+
+@dataclass(frozen=True)
+class ImmichTag:
+    """A tag (``GET /tags``): ``value`` is its whole path ("Family/Kids"), ``name`` the last part."""
+
+    id: str
+    value: str
+    name: str
+    raw_value: str = ""
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> ImmichTag:
+        value = str(data.get("value") or data.get("name") or "")
+        name = str(data.get("name") or value)
+        return cls(id=str(data["id"]), value=clean(value), name=clean(name), raw_value=value)

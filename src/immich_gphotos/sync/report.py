@@ -24,8 +24,18 @@ class AlbumResult:
     given_up: int = 0
     deferred: int = 0
     removal_refused: int = 0
-    unreadable: bool = False  # Immich could not give the album (deleted, wrong id, an error)
+    unreadable: bool = False  # Immich could not give it (deleted, wrong id, a smart search failed)
     problems: list[str] = field(default_factory=list)
+    kind: str = "album"  # "album" | "smart"; a smart album's immich_id is its "smart-..." id
+
+    def identity(self) -> dict[str, Any]:
+        """The album's ids as every JSON output gives them."""
+        smart = self.kind == "smart"
+        return {
+            "kind": self.kind,
+            "immich_id": None if smart else self.immich_id,
+            "smart_id": self.immich_id if smart else None,
+        }
 
 
 @dataclass
@@ -49,7 +59,11 @@ class RunReport:
         if self.error is not None:
             return self.error.exit_code
         # a selected album Immich could not give is not in sync: never 0 (shared/SPEC.md)
-        if self.total("failed") or self.total("removal_refused") or self.total("unreadable"):
+        if (
+            self.total("failed")
+            or self.total("removal_refused")
+            or any(a.unreadable for a in self.albums)
+        ):
             return ExitCode.FAILED
         return ExitCode.OK
 
@@ -64,7 +78,8 @@ class RunReport:
             "stopped": self.stopped,
             "error": self.error.message if self.error else None,
             "albums": [
-                {k: v for k, v in asdict(a).items() if k != "problems"}
+                {k: v for k, v in asdict(a).items() if k not in ("problems", "kind", "unreadable")}
+                | a.identity()
                 | {"problems": list(a.problems)}
                 for a in self.albums
             ],

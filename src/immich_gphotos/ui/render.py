@@ -45,9 +45,14 @@ def albums_table(rows: list[dict[str, Any]]) -> Table:
     )  # whole, so it can be copied into `albums add`
     for row in rows:
         name = row["name"] + ("" if row["owned"] else f" (shared by {row['owner'] or 'someone'})")
+        if row.get("kind") == "smart":  # listed after the Immich albums
+            name = f"{row['name']} (smart: {row['criteria']})"
+            if row.get("problem"):
+                name += f" ({row['problem']})"
+        count = row["asset_count"]
         cells = [
             name,
-            str(row["asset_count"]),
+            "?" if count is None else str(count),
             when(row["last_change"]),
             "yes" if row["selected"] else "",
             row["google_title"] or "",
