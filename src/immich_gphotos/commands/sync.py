@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,11 +19,12 @@ from typing import Any
 from immich_gphotos.budget import RequestBudget
 from immich_gphotos.clock import iso, utcnow
 from immich_gphotos.commands import auth as account
+from immich_gphotos.commands import metrics
 from immich_gphotos.commands.names import resolve_selected
 from immich_gphotos.config import AlbumSelection, Settings
 from immich_gphotos.credentials.backends import open_store
 from immich_gphotos.credentials.base import SecretStore, immich_api_key
-from immich_gphotos.errors import AppError, AuthError, ConfigError
+from immich_gphotos.errors import AppError, AuthError, ConfigError, ExitCode
 from immich_gphotos.gphotos.auth import TokenSource
 from immich_gphotos.gphotos.client import GooglePhotosClient
 from immich_gphotos.immich.client import ImmichClient
@@ -54,6 +56,10 @@ class Wiring:
 
     immich_retry: RetryPolicy | None = None
     google_retry: RetryPolicy | None = None
+    # `sync --every` (commands/every.py): the wait between runs, on the stop event (True: stopped),
+    # and the random delay added to the interval; None: a real wait and a random delay
+    wait: Callable[[threading.Event, float], bool] | None = None
+    jitter: Callable[[float], float] | None = None
 
 
 @dataclass
@@ -119,6 +125,26 @@ def run_sync(
     reporter: Reporter,
     stop: threading.Event | None = None,
     wiring: Wiring | None = None,
+) -> SyncOutcome:
+    """One run; afterwards (whatever its outcome) the metrics file, if one is configured. A run
+    refused by the lock writes none: the run holding the lock writes its own."""
+    try:
+        outcome = _run_sync(settings, options, reporter, stop, wiring)
+    except AppError as exc:
+        if not options.dry_run and exc.exit_code != ExitCode.LOCKED:
+            metrics.write(settings, exc.exit_code)
+        raise
+    if outcome.report is not None:
+        metrics.write(settings, outcome.report.exit_code, outcome.report)
+    return outcome
+
+
+def _run_sync(
+    settings: Settings,
+    options: RunOptions,
+    reporter: Reporter,
+    stop: threading.Event | None,
+    wiring: Wiring | None,
 ) -> SyncOutcome:
     if not settings.albums:
         raise ConfigError(
@@ -216,6 +242,7 @@ class _Run:
             sent = clients.budget.sent if clients.budget else 0
             state.finish_run(run_id, exc.exit_code, google_requests=sent)
             _remember(state, notifier.finished(exc.exit_code, exc.message, previous))
+            exc.notified = True
             raise
         state.finish_run(
             run_id,
