@@ -102,7 +102,7 @@ def collect(
 ) -> list[Family]:
     """What the file says after a run that ended with ``exit_code``. The parts read from the state
     are left out when the state cannot be opened (the run failed before it, say)."""
-    when = (now or utcnow()).timestamp()
+    when = int((now or utcnow()).timestamp())  # whole seconds, as the state's run records
     families = [
         Family("last_run_timestamp_seconds", "When the last sync run ended (Unix time).").add(when),
         Family("last_exit_code", "The exit code of the last sync run.").add(exit_code),
@@ -114,8 +114,6 @@ def collect(
         "last_success_timestamp_seconds",
         "When the last successful sync run ended (exit 0, or 6: stopped at the day's budget).",
     )
-    if exit_code in SUCCESS_CODES:
-        last_success.add(when)
     if report is not None:
         families += [
             Family("uploaded_bytes", "Bytes uploaded to Google by the last run.").add(
@@ -132,12 +130,15 @@ def collect(
         state = StateStore.open(settings.state_dir)
     except Exception as exc:  # an unusable state dir: say what is known without it
         log.warning("metrics: the state cannot be read (%s)", exc)
+        if exit_code in SUCCESS_CODES:
+            last_success.add(when)
         return [*families, last_success]
     try:
-        if not last_success.samples:
-            earlier = _seconds(state.last_finished(SUCCESS_CODES))
-            if earlier is not None:
-                last_success.add(earlier)
+        success = _seconds(state.last_finished(SUCCESS_CODES))  # this run's, if it succeeded
+        if exit_code in SUCCESS_CODES and success is None:
+            success = when
+        if success is not None:
+            last_success.add(success)
         families.append(
             Family(
                 "google_requests_today",

@@ -126,17 +126,15 @@ def run_sync(
     stop: threading.Event | None = None,
     wiring: Wiring | None = None,
 ) -> SyncOutcome:
-    """One run; afterwards (whatever its outcome) the metrics file, if one is configured. A run
+    """One run. The metrics file, if one is configured, is written at the end of every real run
+    (while its log is open, by ``_Run``), and here for one that failed before it started; a run
     refused by the lock writes none: the run holding the lock writes its own."""
     try:
-        outcome = _run_sync(settings, options, reporter, stop, wiring)
+        return _run_sync(settings, options, reporter, stop, wiring)
     except AppError as exc:
-        if not options.dry_run and exc.exit_code != ExitCode.LOCKED:
+        if not (options.dry_run or exc.notified or exc.exit_code == ExitCode.LOCKED):
             metrics.write(settings, exc.exit_code)
         raise
-    if outcome.report is not None:
-        metrics.write(settings, outcome.report.exit_code, outcome.report)
-    return outcome
 
 
 def _run_sync(
@@ -243,6 +241,7 @@ class _Run:
             state.finish_run(run_id, exc.exit_code, google_requests=sent)
             _remember(state, notifier.finished(exc.exit_code, exc.message, previous))
             exc.notified = True
+            metrics.write(settings, exc.exit_code)
             raise
         state.finish_run(
             run_id,
@@ -257,6 +256,7 @@ class _Run:
             stopped=report.stopped,
         )
         _remember(state, notifier.finished(report.exit_code, summary_line(report), previous))
+        metrics.write(settings, report.exit_code, report)
         return SyncOutcome(report=report)
 
     def _with_google(self, immich: ImmichClient, secrets: list[str]) -> Clients:
