@@ -102,3 +102,33 @@ def test_an_unwritable_metrics_file_is_logged_and_never_changes_the_exit_code(
     log = (world3.state_dir / "immich-gphotos.log").read_text()
     assert log.count("metrics file") == 2 and "cannot be written" in log
     assert not (tmp_path / "missing").exists()  # not ours to create
+
+
+def test_login_expiry_where_google_says_it(configured, config_path: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """An app in 'Testing' status: Google's token answer says the login lives 7 days."""
+    import httpx
+
+    from tests.helpers import set_config
+    from tests.homes import albums_named, select_albums
+    from tests.test_auth import auth_url, finish, start_auth
+
+    immich, google = configured
+    google.refresh_token_lifetime = 7 * 86400
+    proc, reader = start_auth()
+    redirect = httpx.get(auth_url(reader, google), follow_redirects=False, timeout=30)
+    assert proc.stdin is not None
+    proc.stdin.write(redirect.headers["location"] + "\n")
+    proc.stdin.flush()
+    logged_in = time.time()
+    code, err = finish(proc)
+    assert code == 0, err
+    config = config_path
+    select_albums(config, albums_named(immich.scenario.library, "Holidays"))
+    set_config(config, "google", "api_url", google.url)
+    target = tmp_path / "immich_gphotos.prom"
+    set_config(config, "notify", "metrics_file", str(target))
+    from tests.inprocess import run_in_process
+
+    assert run_in_process("sync").returncode == 0
+    expiry = value(parse(target), "login_expiry_timestamp_seconds")
+    assert abs(expiry - (logged_in + 7 * 86400)) < 120

@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from immich_gphotos.clock import utcnow
+from immich_gphotos.commands.auth import LOGIN_EXPIRES_KEY  # where Google said when (Testing)
 from immich_gphotos.config import Settings
 from immich_gphotos.errors import ExitCode
 from immich_gphotos.fileio import atomic_write
@@ -26,7 +27,6 @@ PREFIX = "immich_gphotos_"
 # what counts as a success for last_success: as for notifications, a first sync that stops at
 # the daily budget (exit 6) and goes on the next day is healthy progress
 SUCCESS_CODES = (int(ExitCode.OK), int(ExitCode.QUOTA))
-LOGIN_EXPIRES_KEY = "google_login_expires_at"  # state meta, where Google said when (Testing apps)
 STATES = ("in_sync", "pending", "failed", "skipped")
 
 
