@@ -89,8 +89,21 @@ def test_a_state_volume_of_another_user_names_the_chown(tmp_path: Path) -> None:
 def test_bash_completion_installs_and_completes(isolated_env: Path) -> None:
     env = os.environ | {"HOME": str(isolated_env), "SHELL": "/bin/bash"}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    installed = run_cli("--install-completion", "bash", env=env)
-    assert installed.returncode == 0, installed.stderr
+    # as a user does: typed at a bash prompt (Typer asks shellingham which shell runs it)
+    installed = subprocess.run(
+        [
+            "bash",
+            "--norc",
+            "-c",
+            f"{sys.executable} -m immich_gphotos --install-completion; exit $?",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert installed.returncode == 0, installed.stdout + installed.stderr
     script = isolated_env / ".bash_completions" / "immich-gphotos.sh"
     assert script.is_file() and str(script) in (isolated_env / ".bashrc").read_text()
     # what bash does on <TAB>: the function the script registered fills COMPREPLY
