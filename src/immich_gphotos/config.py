@@ -48,6 +48,7 @@ class SyncSettings:
 class NotifySettings:
     ping_url: str | None = None
     command: tuple[str, ...] | None = None
+    metrics_file: str | None = None  # Prometheus text format, for node_exporter's textfile dir
 
 
 @dataclass(frozen=True)
@@ -232,7 +233,7 @@ SCHEMA: dict[str, dict[str, Check]] = {
         "remove_missing": _is_bool,
         "description": _is_bool,
     },
-    "notify": {"ping_url": _is_url, "command": _str_list},
+    "notify": {"ping_url": _is_url, "command": _str_list, "metrics_file": _is_str},
 }
 ALBUM_KEYS: dict[str, Check] = {"immich_id": _is_str, "google_title": _is_str}
 
@@ -323,7 +324,9 @@ def validate(raw: dict[str, Any], path: Path) -> Settings:
         state_dir_setting=raw.get("state", {}).get("dir"),
         sync=SyncSettings(**sync),
         notify=NotifySettings(
-            ping_url=notify.get("ping_url"), command=tuple(command) if command else None
+            ping_url=notify.get("ping_url"),
+            command=tuple(command) if command else None,
+            metrics_file=notify.get("metrics_file"),
         ),
         albums=tuple(albums),
         smart_albums=smart,

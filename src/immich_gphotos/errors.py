@@ -68,6 +68,7 @@ class AppError(Exception):
     """An error meant for the user: printed as one sentence, no traceback."""
 
     exit_code: int = ExitCode.FAILED
+    notified: bool = False  # a sync run's notifications and metrics already told of it
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

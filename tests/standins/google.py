@@ -125,6 +125,8 @@ class GoogleStandIn:
         self.clients = {client_id: client_secret}
         self.consent = "approve"  # approve | deny | wrong_state
         self.access_token_lifetime = 3599
+        # an app in 'Testing' status: Google says how long the refresh token lives (7 days)
+        self.refresh_token_lifetime: int | None = None
         self.granted_scopes: set[str] | None = None  # None: grant what was asked
         self.faults = Faults()
         self.album_limit = 20_000
@@ -447,15 +449,16 @@ class _Handler(BaseHTTPRequestHandler):
                     "scopes": entry["scopes"],
                 }
                 access = self.g._access_token(refresh)
-                return self._json(
-                    {
-                        "access_token": access,
-                        "expires_in": self.g.access_token_lifetime,
-                        "refresh_token": refresh,
-                        "scope": " ".join(sorted(entry["scopes"])),
-                        "token_type": "Bearer",
-                    }
-                )
+                answer = {
+                    "access_token": access,
+                    "expires_in": self.g.access_token_lifetime,
+                    "refresh_token": refresh,
+                    "scope": " ".join(sorted(entry["scopes"])),
+                    "token_type": "Bearer",
+                }
+                if self.g.refresh_token_lifetime is not None:
+                    answer["refresh_token_expires_in"] = self.g.refresh_token_lifetime
+                return self._json(answer)
             if grant == "refresh_token":
                 refresh = form.get("refresh_token", "")
                 if self.g.faults.invalid_grant or refresh not in self.g.refresh_tokens:

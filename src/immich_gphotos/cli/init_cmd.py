@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,8 +15,9 @@ HELP = """Set up or change the Immich connection and the Google OAuth client.
 
 On a terminal it asks for what is missing (current values offered as defaults, the API key
 with a hidden prompt). For scripts: --immich-url, --client-secrets FILE, and the API key in
-$IMMICH_API_KEY or on stdin with --api-key-stdin. The connection is tested (server reachable,
-key accepted, user shown) before anything is saved. A secret is never taken as an argument."""
+$IMMICH_API_KEY (or in the file $IMMICH_API_KEY_FILE names) or on stdin with
+--api-key-stdin. The connection is tested (server reachable, key accepted, user shown) before
+anything is saved. A secret is never taken as an argument."""
 
 
 def init(
@@ -133,7 +133,9 @@ def _api_key(from_stdin: bool, interactive: bool) -> tuple[str | None, bool]:
         if not key:
             raise UsageError("--api-key-stdin was given but stdin held no key.")
         return key, True
-    env = os.environ.get("IMMICH_API_KEY", "").strip()
+    from immich_gphotos.credentials.base import api_key_from_env
+
+    env = api_key_from_env()  # IMMICH_API_KEY, or the file IMMICH_API_KEY_FILE names
     if env:
         return env, True
     if interactive:

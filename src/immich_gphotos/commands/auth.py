@@ -20,6 +20,7 @@ from immich_gphotos.gphotos.oauth import LoginResult, LoopbackLogin, refresh_acc
 from immich_gphotos.state.store import StateStore
 
 CLIENT_META_KEY = "oauth_client_id"
+LOGIN_EXPIRES_KEY = "google_login_expires_at"
 
 
 def load_client(settings: Settings) -> ClientSecrets:
@@ -52,6 +53,14 @@ def save_login(store: SecretStore, state: StateStore, result: LoginResult, switc
     if switching:
         state.forget_google_objects()
     state.set_meta(CLIENT_META_KEY, result.client_id)
+    expires = None  # the metrics file's login expiry, where Google said one
+    if result.expires_in is not None:
+        from datetime import timedelta
+
+        from immich_gphotos.clock import iso, utcnow
+
+        expires = iso(utcnow() + timedelta(seconds=result.expires_in))
+    state.set_meta(LOGIN_EXPIRES_KEY, expires)
 
 
 def refresh_token(store: SecretStore) -> str:

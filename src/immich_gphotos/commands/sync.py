@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ from immich_gphotos import signals
 from immich_gphotos.budget import RequestBudget
 from immich_gphotos.clock import iso, utcnow
 from immich_gphotos.commands import auth as account
+from immich_gphotos.commands import metrics
 from immich_gphotos.commands.names import resolve_selected
 from immich_gphotos.config import AlbumSelection, Settings, SmartAlbum
 from immich_gphotos.credentials.backends import open_store
@@ -54,6 +56,10 @@ class Wiring:
 
     immich_retry: RetryPolicy | None = None
     google_retry: RetryPolicy | None = None
+    # `sync --every` (commands/every.py): the wait between runs, on the stop event (True: stopped),
+    # and the random delay added to the interval; None: a real wait and a random delay
+    wait: Callable[[threading.Event, float], bool] | None = None
+    jitter: Callable[[float], float] | None = None
 
 
 @dataclass
@@ -121,6 +127,24 @@ def run_sync(
     reporter: Reporter,
     stop: threading.Event | None = None,
     wiring: Wiring | None = None,
+) -> SyncOutcome:
+    """One run. The metrics file, if one is configured, is written at the end of every real run
+    (while its log is open, by ``_Run``), and here for one that failed before it started; a run
+    refused by the lock writes none: the run holding the lock writes its own."""
+    try:
+        return _run_sync(settings, options, reporter, stop, wiring)
+    except AppError as exc:
+        if not (options.dry_run or exc.notified or exc.exit_code == ExitCode.LOCKED):
+            metrics.write(settings, exc.exit_code)
+        raise
+
+
+def _run_sync(
+    settings: Settings,
+    options: RunOptions,
+    reporter: Reporter,
+    stop: threading.Event | None,
+    wiring: Wiring | None,
 ) -> SyncOutcome:
     if not settings.albums and not settings.smart_albums:
         raise ConfigError(
@@ -234,6 +258,8 @@ class _Run:
             outcome = notifier.finished(exc.exit_code, exc.message, previous)
             with suppress(StateUnwritable):
                 _remember(state, outcome)
+            exc.notified = True
+            metrics.write(settings, exc.exit_code)
             raise
         except KeyboardInterrupt as exc:  # a first signal before the engine (or, embedded
             # without signals.install(), a second one inside it)
@@ -248,15 +274,18 @@ class _Run:
                 if placing
                 else "it stopped before placing anything in Google, so nothing needed saving",
             )
+            metrics.write(settings, ExitCode.INTERRUPTED)
             raise
         try:
             _finish_run(state, run_id, report)
             _remember(state, notifier.finished(report.exit_code, summary_line(report), previous))
+            metrics.write(settings, report.exit_code, report)
         except KeyboardInterrupt as exc:  # a first signal after the engine: its work is saved
             log.warning("sync interrupted after it finished its work (exit 130)")
             report.stopped = "interrupted"
             _finish_run(state, run_id, report)
             _saved(exc, "the sync had finished its work, and all of it is saved")
+            metrics.write(settings, ExitCode.INTERRUPTED, report)
             raise
         signals.finishing()  # recorded as it ends: a late signal must not contradict the record
         return SyncOutcome(report=report)

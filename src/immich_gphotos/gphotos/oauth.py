@@ -42,6 +42,9 @@ class LoginResult:
     refresh_token: str
     client_id: str
     scopes: tuple[str, ...]
+    # seconds the refresh token lives, where Google says (`refresh_token_expires_in`: apps in
+    # 'Testing' status get 7 days); None: until revoked
+    expires_in: float | None = None
 
 
 class LoopbackLogin:
@@ -140,7 +143,9 @@ class LoopbackLogin:
                 "Google sent no refresh token; remove immich-gphotos at "
                 "https://myaccount.google.com/permissions and run `immich-gphotos auth` again."
             )
-        return LoginResult(str(refresh), self.client.client_id, granted)
+        lifetime = token.get("refresh_token_expires_in")
+        expires_in = float(lifetime) if isinstance(lifetime, int | float | str) else None
+        return LoginResult(str(refresh), self.client.client_id, granted, expires_in)
 
     def _fetch_token(self, code: str) -> dict[str, Any]:
         import requests

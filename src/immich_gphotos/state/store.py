@@ -189,6 +189,14 @@ class StateStore:
         ).fetchall()
         return [RunRecord(**dict(r)) for r in rows]
 
+    def last_finished(self, exit_codes: tuple[int, ...]) -> str | None:
+        """When the newest run that ended with one of ``exit_codes`` finished (ISO), or None."""
+        marks = ", ".join("?" for _ in exit_codes)
+        row = self.conn.execute(
+            f"SELECT max(finished) AS at FROM runs WHERE exit_code IN ({marks})", exit_codes
+        ).fetchone()
+        return None if row is None else row["at"]
+
     # --- Google request counting --------------------------------------------------------------
 
     def requests_on(self, day: date | None = None) -> int:
