@@ -88,7 +88,13 @@ def test_a_damaged_state_stops_every_command_with_exit_3_and_is_left_alone(
     DAMAGE[kind](state)
     damaged = state.read_bytes()
     uploads = len(world3.google.media)
-    for args in (("sync", "--json"), ("status", "--json"), ("albums", "--json")):
+    for args in (
+        ("sync", "--json"),
+        ("status", "--json"),
+        ("albums", "--json"),
+        ("check", "--json"),
+        ("check", "--repair", "--json"),
+    ):
         result = run_in_process(*args)
         assert result.returncode == 3, (args, result.stdout, result.stderr)
         error = json.loads(result.stdout)["error"]

@@ -1,4 +1,4 @@
-"""The Typer app: global options and the five commands."""
+"""The Typer app: global options and the six commands."""
 
 from __future__ import annotations
 
@@ -19,7 +19,14 @@ def _version(value: bool) -> None:
 
 
 def build_app() -> typer.Typer:
-    from immich_gphotos.cli import albums_cmd, auth_cmd, init_cmd, status_cmd, sync_cmd
+    from immich_gphotos.cli import (
+        albums_cmd,
+        auth_cmd,
+        check_cmd,
+        init_cmd,
+        status_cmd,
+        sync_cmd,
+    )
 
     app = typer.Typer(
         name="immich-gphotos",
@@ -60,6 +67,8 @@ def build_app() -> typer.Typer:
     app.add_typer(albums_cmd.app, name="albums")
 
     app.command("sync", help=sync_cmd.HELP)(sync_cmd.sync)
+
+    app.command("check", help=check_cmd.HELP)(check_cmd.check)
 
     app.command("status", help=status_cmd.HELP)(status_cmd.status)
     return app
