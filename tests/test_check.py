@@ -244,3 +244,25 @@ def test_check_prints_its_estimate_first_on_a_terminal(
     monkeypatch.setattr("immich_gphotos.ui.console.is_tty", lambda stream=None: True)
     out = run_in_process("check").stdout.splitlines()
     assert out[0].startswith("check: about 4 Google request(s)"), out
+
+
+def test_a_smart_album_is_checked_and_adopted_by_its_id_after_a_lost_state(
+    world3: World,
+) -> None:
+    made = run_in_process("albums", "smart", "Alice (from Immich)", "--person", "Alice")
+    assert made.returncode == 0, made.stderr + made.stdout
+    assert world3.sync().returncode == 0
+    code, report = _check("--album", "Alice (from Immich)")
+    smart = _album(report, "Alice (from Immich)")
+    assert code == 0 and smart["kind"] == "smart" and smart["smart_id"].startswith("smart-")
+    assert smart["parts"][0]["found"] == "ok" and smart["parts"][0]["items"] >= 2
+    uploads, albums = _uploads(world3), len(world3.google.albums)
+    _lose_state(world3)
+    code, report = _check("--repair")
+    assert code == 0, report
+    adoption = _album(report, "Alice (from Immich)")["adoption"]
+    assert adoption["adopted"] == [world3.google_album("Alice (from Immich)").id]
+    again = run_in_process("sync", "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["uploaded"] == 0 and _uploads(world3) == uploads
+    assert len(world3.google.albums) == albums

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from immich_gphotos.commands import auth as account
 from immich_gphotos.commands.names import resolve_selected
 from immich_gphotos.commands.sync import Wiring, _budget, keep_backup
-from immich_gphotos.config import AlbumSelection, Settings
+from immich_gphotos.config import AlbumSelection, Settings, SmartAlbum
 from immich_gphotos.credentials.backends import open_store
 from immich_gphotos.credentials.base import SecretStore, immich_api_key
 from immich_gphotos.errors import AuthError
@@ -65,12 +65,15 @@ def run_check(
         if state.get_meta(account.CLIENT_META_KEY) is None:
             state.set_meta(account.CLIENT_META_KEY, client.client_id)
         immich = _immich(settings, store, stack, wiring) if repair else None
-        selection = _selection(settings, state, immich, albums)
+        selection, smart = _selection(settings, state, immich, albums)
         records = RepairRecords(state)
         specs: dict[str, AlbumSpec] = {}
         if immich is not None:  # repairing: the Immich albums, to match Google's items to assets
-            specs = {s.immich_id: s for s in fetch_albums(immich, selection).specs}
+            specs = {s.immich_id: s for s in fetch_albums(immich, selection, smart).specs}
         checks = [_to_check(state, s, specs.get(s.immich_id)) for s in selection]
+        checks += [  # a smart album is keyed by its id and titled by the config
+            AlbumToCheck(s.id, s.title, s.title, "smart") for s in smart
+        ]
         budget = _budget(settings, stack)
         report = CheckReport(repair=repair, estimate=estimate(records, checks, repair))
         if on_estimate is not None:
@@ -163,16 +166,20 @@ def _immich(
 
 def _selection(
     settings: Settings, state: StateStore, immich: ImmichClient | None, wanted: tuple[str, ...]
-) -> list[AlbumSelection]:
+) -> tuple[list[AlbumSelection], list[SmartAlbum]]:
+    """The albums and smart albums to check (``--album`` names either kind, as for sync)."""
     if not wanted:
-        return list(settings.albums)
+        return list(settings.albums), list(settings.smart_albums)
     chosen = {c.id for c in resolve_selected(settings, state, wanted, immich)}
-    return [a for a in settings.albums if a.immich_id in chosen]
+    return (
+        [a for a in settings.albums if a.immich_id in chosen],
+        [s for s in settings.smart_albums if s.id in chosen],
+    )
 
 
 def _to_check(state: StateStore, selected: AlbumSelection, spec: AlbumSpec | None) -> AlbumToCheck:
     if spec is not None:  # Immich's names: what a sync would title the Google album
-        return AlbumToCheck(spec.immich_id, spec.name, spec.google_title)
+        return AlbumToCheck(spec.immich_id, spec.name, spec.google_title, spec.kind)
     counts = state.album_counts(selected.immich_id)
     title = selected.google_title or counts.google_title or counts.name or selected.immich_id
     return AlbumToCheck(selected.immich_id, counts.name or title, title)
