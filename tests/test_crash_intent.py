@@ -19,7 +19,7 @@ import pytest
 from immich_gphotos.gphotos.models import MediaItem
 from immich_gphotos.state.records import SyncRecords
 from immich_gphotos.state.views import IntentAsset
-from immich_gphotos.sync.recovery import match
+from immich_gphotos.sync.matching import match
 from tests.helpers import ROOT, run_cli, set_config
 from tests.world import SYNCED, World
 

@@ -122,6 +122,9 @@ def test_client_requests_and_stand_in_answers_follow_the_discovery_document(
         other = photos.create_album("Other")
         photos.batch_add(other.id, [made.media_item_id])
         list(photos.album_items(album.id))
+        assert {a.title for a in photos.list_albums()} == {"Conformance", "Other"}
+        seen = photos.batch_get([made.media_item_id, "not-ours"])
+        assert seen["not-ours"] is None and seen[made.media_item_id] is not None
         photos.batch_remove(other.id, [made.media_item_id])
         with pytest.raises(ReferenceRefused):
             photos.batch_add(other.id, ["no-such-item"])
@@ -132,6 +135,8 @@ def test_client_requests_and_stand_in_answers_follow_the_discovery_document(
         if path == "/v1/uploads":  # the byte upload is documented outside the discovery document
             continue
         method = method_for(request.method, path)
+        for name in request.url.params:  # query parameters: documented ones only
+            assert name in method.get("parameters", {}), f"{path}: unknown parameter {name}"
         if request.content:
             check(method["request"]["$ref"], json.loads(request.content))
         if response.status_code == 200:
@@ -140,7 +145,7 @@ def test_client_requests_and_stand_in_answers_follow_the_discovery_document(
             error = response.json()["error"]
             assert isinstance(error["code"], int) and error["message"] and error["status"]
         checked += 1
-    assert checked >= 10
+    assert checked >= 12
 
 
 def test_the_checker_catches_a_wrong_field() -> None:

@@ -15,7 +15,7 @@ The tree, mapped to exit codes in one place (``cli.main``)::
       StateUnwritable (9)            the state dir cannot be written (full, read-only, permissions)
       RemoteError (1)                a server answered with an error we cannot fix for the user
         NotFound (1)                 an album or asset that the server does not know
-      StateError (1)                 the state database is unusable (newer schema, corrupt)
+      StateError (3)                 the state database cannot be read (damaged, newer schema)
 
 Interruption (130) is not an error: ``signals`` (installed first thing by ``cli.main``) makes a
 SIGINT/SIGTERM during the engine set its stop event (the run report says "interrupted") and
@@ -168,4 +168,6 @@ class NotFound(RemoteError):
 
 
 class StateError(AppError):
-    pass
+    """The state database cannot be read: never rebuilt silently, the message names the backup."""
+
+    exit_code = ExitCode.CONFIG

@@ -106,6 +106,8 @@ class Faults:
     invalid_grant: bool = False  # refresh tokens stop working (revoked, or 'Testing' expiry)
     daily_quota: int | None = None  # answer the daily-quota 429 past this many requests
     upload_url_base: str | None = None  # resumable sessions point here instead of at the stand-in
+    pages: str | None = None  # albums.list and search pages: "repeat" (the same token again)
+    #                           or "endless" (always one more page), as a broken server might
     seed: int = 11
     rng: random.Random = field(init=False)
 
@@ -521,6 +523,7 @@ class _Handler(BaseHTTPRequestHandler):
             ("POST", r"/v1/uploads", self.uploads),
             ("POST", r"/v1/mediaItems:batchCreate", self.batch_create),
             ("POST", r"/v1/mediaItems:search", self.search),
+            ("GET", r"/v1/mediaItems:batchGet", self.batch_get),
             ("POST", r"/v1/albums", self.create_album),
             ("GET", r"/v1/albums", self.list_albums),
             ("GET", r"/v1/albums/(?P<id>[^/:]+)", self.get_album),
@@ -875,9 +878,34 @@ class _Handler(BaseHTTPRequestHandler):
         ]
         page = visible[start : start + size]
         data: dict[str, Any] = {"mediaItems": [self._media_json(self.g.media[m]) for m in page]}
-        if start + size < len(visible):
+        self._next_page(data, start, size, len(visible))
+        self._json(data if page or "nextPageToken" in data else {})
+
+    def _next_page(self, data: dict[str, Any], start: int, size: int, total: int) -> None:
+        if self.g.faults.pages == "repeat":
+            data["nextPageToken"] = "0"
+        elif self.g.faults.pages == "endless" or start + size < total:
             data["nextPageToken"] = str(start + size)
-        self._json(data if page else {})
+
+    def batch_get(self) -> None:
+        """Items by id, in the order asked; one this client did not create is an error entry."""
+        self._need(READ_APP)
+        self._body()
+        ids = parse_qs(urlsplit(self.path).query).get("mediaItemIds") or []
+        if not 1 <= len(ids) <= 50 or len(set(ids)) != len(ids):
+            raise _bad("Request must contain between 1 and 50 distinct mediaItemIds.")
+        results = []
+        for media_id in ids:
+            media = self.g.media.get(media_id)
+            if (
+                media is None
+                or not media.app_created
+                or media.client_id != self._token["client_id"]
+            ):
+                results.append({"status": {"code": 3, "message": "Invalid media item ID."}})
+            else:
+                results.append({"mediaItem": self._media_json(media)})
+        self._json({"mediaItemResults": results})
 
     # albums
 
@@ -892,14 +920,22 @@ class _Handler(BaseHTTPRequestHandler):
         self._json(self._album_json(album))
 
     def list_albums(self) -> None:
+        """The app's own albums (since March 2025 no other), 20 a page unless asked, at most 50."""
         self._need(READ_APP)
         self._body()
+        size = int(self.query.get("pageSize") or 20)
+        if not 1 <= size <= 50:
+            raise _bad("pageSize must be at most 50.")
+        start = int(self.query.get("pageToken") or 0)
         mine = [
             a
             for a in self.g.albums.values()
             if not a.deleted and a.client_id == self._token["client_id"]
         ]
-        self._json({"albums": [self._album_json(a) for a in mine]} if mine else {})
+        page = mine[start : start + size]
+        data: dict[str, Any] = {"albums": [self._album_json(a) for a in page]}
+        self._next_page(data, start, size, len(mine))
+        self._json(data if page or "nextPageToken" in data else {})
 
     def get_album(self) -> None:
         self._need(READ_APP)

@@ -1,4 +1,4 @@
-"""The Typer app: global options and the five commands."""
+"""The Typer app: global options and the six commands."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ def build_app() -> typer.Typer:
     from immich_gphotos.cli import (
         albums_cmd,
         auth_cmd,
+        check_cmd,
         health_cmd,
         init_cmd,
         status_cmd,
@@ -67,6 +68,8 @@ def build_app() -> typer.Typer:
     app.add_typer(albums_cmd.app, name="albums")
 
     app.command("sync", help=sync_cmd.HELP)(sync_cmd.sync)
+
+    app.command("check", help=check_cmd.HELP)(check_cmd.check)
 
     app.command("status", help=status_cmd.HELP)(status_cmd.status)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from immich_gphotos import __version__
+from immich_gphotos.clock import iso
 from immich_gphotos.config import Settings
 from immich_gphotos.credentials.backends import open_store
 from immich_gphotos.credentials.base import (
@@ -16,6 +17,7 @@ from immich_gphotos.credentials.base import (
     SecretStore,
 )
 from immich_gphotos.errors import AppError
+from immich_gphotos.state.safety import backup_path, backup_time
 from immich_gphotos.state.store import StateStore
 
 REQUESTS_PER_ITEM = 1.02  # one raw upload each, plus one batchCreate per 50
@@ -69,6 +71,9 @@ class StatusReport:
     albums: list[AlbumStatus] = field(default_factory=list)
     runs: list[dict[str, Any]] = field(default_factory=list)
     secrets_error: str | None = None
+    # the consistent copy of the state made after the last finished run (None: none yet)
+    state_backup: str | None = None
+    state_backup_file: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -154,6 +159,7 @@ def collect(settings: Settings, check_immich: bool = True) -> StatusReport:
                 )
             )
         runs = [asdict(r) for r in state.recent_runs(5)]
+        made = backup_time(state.path)
     finally:
         state.close()
     pending = sum(a.pending for a in albums)
@@ -170,6 +176,8 @@ def collect(settings: Settings, check_immich: bool = True) -> StatusReport:
         albums=albums,
         runs=runs,
         secrets_error=secrets_error,
+        state_backup=iso(made) if made else None,
+        state_backup_file=str(backup_path(state.path)),
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import threading
 from collections.abc import Callable
 from contextlib import ExitStack, suppress
@@ -279,6 +280,7 @@ class _Run:
         try:
             _finish_run(state, run_id, report)
             _remember(state, notifier.finished(report.exit_code, summary_line(report), previous))
+            keep_backup(state, log)
             metrics.write(settings, report.exit_code, report)
         except KeyboardInterrupt as exc:  # a first signal after the engine: its work is saved
             log.warning("sync interrupted after it finished its work (exit 130)")
@@ -370,6 +372,15 @@ def _record_hard_exit(state: StateStore, run_id: int, clients: Clients) -> None:
     state.conn.execute("PRAGMA busy_timeout = 1000")  # an upload thread's count: wait briefly
     sent = clients.budget.sent if clients.budget else 0
     state.finish_run(run_id, ExitCode.INTERRUPTED, google_requests=sent, stopped="interrupted")
+
+
+def keep_backup(state: StateStore, log: logging.Logger) -> None:
+    """After a run that finished (its progress all saved): the consistent copy beside the state.
+    A copy that cannot be made is logged; it never changes the run's exit code."""
+    try:
+        state.backup()
+    except (AppError, OSError, sqlite3.Error) as exc:
+        log.warning("the state backup was not made: %s", exc)
 
 
 def _remember(state: StateStore, value: str | None) -> None:

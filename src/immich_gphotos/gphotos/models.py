@@ -44,6 +44,7 @@ class GoogleAlbum:
     title: str
     is_writeable: bool
     media_items_count: int
+    product_url: str | None = None  # where the user opens it in Google Photos
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> GoogleAlbum:
@@ -52,6 +53,7 @@ class GoogleAlbum:
             title=clean(str(data.get("title") or "")),
             is_writeable=bool(data.get("isWriteable", True)),
             media_items_count=int(data.get("mediaItemsCount") or 0),  # an int64 sent as a string
+            product_url=clean_opt(data.get("productUrl")),
         )
 
 

@@ -124,6 +124,9 @@ class ImmichAsset:
     # The description as written: it goes to Google as the item's description, where line breaks
     # belong; ``description`` is the inert form for anything shown or logged.
     raw_description: str | None = None
+    # exifInfo.dateTimeOriginal: the capture time the file itself carries (None: no EXIF time),
+    # what Google reads as creationTime; matched against it when adopting a Google album
+    captured_at: datetime | None = None
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> ImmichAsset:
@@ -151,6 +154,7 @@ class ImmichAsset:
             owner_id=str(data.get("ownerId") or ""),
             external=data.get("libraryId") is not None,
             raw_description=description,
+            captured_at=_parse_time(exif.get("dateTimeOriginal")),
         )
 
 

@@ -270,6 +270,10 @@ class SyncRecords:
             )
         ]
 
+    def known_google_albums(self) -> set[str]:
+        """Every Google album id the state records (for any album, selected or not)."""
+        return {r[0] for r in self.conn.execute("SELECT google_album_id FROM google_albums")}
+
     def known_media_ids(self) -> set[str]:
         """Every Google media item the state knows it created (from any album)."""
         return {

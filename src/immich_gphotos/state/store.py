@@ -9,9 +9,10 @@ from datetime import date
 from pathlib import Path
 
 from immich_gphotos.clock import iso, pacific_day, utcnow
+from immich_gphotos.errors import StateError
 from immich_gphotos.fileio import open_private, private_state_dir, state_writes
+from immich_gphotos.state import safety
 from immich_gphotos.state.db import connect, transaction
-from immich_gphotos.state.migrations import migrate
 from immich_gphotos.text import clean, clean_opt
 
 STATE_FILE_NAME = "state.sqlite3"
@@ -53,17 +54,32 @@ class StateStore:
 
     @classmethod
     def open(cls, state_dir: Path) -> StateStore:
-        """Open (creating it, mode 0700, if needed) and migrate the state database."""
+        """Open (creating it, mode 0700, if needed), check and migrate the state database; one
+        that cannot be read is exit 3 naming it and its backup, never rebuilt (``safety``)."""
         private_state_dir(state_dir)
         path = state_dir / STATE_FILE_NAME
         with state_writes(state_dir):
-            if (
-                not path.exists()
-            ):  # created 0600 before SQLite opens it (its -wal/-shm copy the mode)
+            if not path.exists():  # created 0600 before SQLite opens it (-wal/-shm copy the mode)
                 os.close(open_private(path, os.O_RDWR))
-            conn = connect(path)
-        migrate(conn)
+            else:
+                safety.check_file(path)
+            try:
+                conn = connect(path)
+            except StateError as exc:
+                cause = exc.__context__  # what SQLite said (connect words it for other callers)
+                if type(exc) is not StateError or isinstance(cause, sqlite3.OperationalError):
+                    raise  # not damage: busy, read-only, I/O (another error's business)
+                raise safety.damaged(path, str(cause or exc.message)) from None
+        try:
+            safety.open_checks(conn, path)
+        except BaseException:
+            conn.close()
+            raise
         return cls(conn, path)
+
+    def backup(self) -> Path:
+        """A consistent copy beside the state (``state.db.bak``), after a finished run."""
+        return safety.backup(self.conn, self.path)
 
     def close(self) -> None:
         self.conn.close()

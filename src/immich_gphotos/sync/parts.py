@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from immich_gphotos.gphotos import limits
 from immich_gphotos.gphotos.models import AlbumGone
-from immich_gphotos.sync.context import AlbumDeleted, RunContext
+from immich_gphotos.sync.context import AlbumDeleted, RunContext, Stop
 from immich_gphotos.sync.plan import AlbumPlan, GooglePart
+from immich_gphotos.text import clean
 
 VERIFY_EVERY = timedelta(hours=24)  # an idle album is looked at (one albums.get) once a day
 
@@ -23,6 +24,7 @@ def part_with_room(ctx: RunContext, album: AlbumPlan, parts: list[GooglePart]) -
         return parts[-1]
     number = parts[-1].part + 1 if parts else 1
     title = part_title(album.spec.google_title, number)
+    refuse_unknown_namesake(ctx, album, title)
     created = ctx.call(lambda: ctx.google.create_album(title))
     ctx.records.add_google_album(
         album.spec.immich_id, number, created.id, title, ctx.clients.client_id
@@ -31,6 +33,30 @@ def part_with_room(ctx: RunContext, album: AlbumPlan, parts: list[GooglePart]) -
     parts.append(part)
     ctx.reporter.log(f'created Google album "{title}"')
     return part
+
+
+def refuse_unknown_namesake(ctx: RunContext, album: AlbumPlan, title: str) -> None:
+    """Before an album is made: if the app already made one of that title that the state does
+    not know, the state was lost (or is new). Making another would double the album and upload
+    everything again; stop this album and say how to take the old one over. One albums.list a
+    run (50 a page), and only when an album is about to be made: none in steady state."""
+    if ctx.google_albums is None:
+        ctx.google_albums = ctx.call(lambda: list(ctx.google.list_albums()))
+    known = ctx.records.known_google_albums()
+    wanted = clean(title)[: limits.MAX_TITLE]  # as create_album names it
+    if not any(a.title == wanted and a.id not in known for a in ctx.google_albums):
+        return
+    message = (
+        f'Google Photos already holds an album "{wanted}" that this tool made and the state does '
+        "not know (the state was lost, or is new); nothing was created or uploaded for it. Run "
+        "`immich-gphotos check --repair` to take it over, then sync again."
+    )
+    for result in ctx.report.albums:
+        if result.immich_id == album.spec.immich_id:
+            result.needs_repair = True
+            result.problems.append(message)
+    ctx.reporter.log(f"{album.spec.name}: {message}")
+    raise Stop
 
 
 def verify(ctx: RunContext, part: GooglePart, daily: bool) -> None:

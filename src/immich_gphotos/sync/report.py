@@ -25,6 +25,8 @@ class AlbumResult:
     deferred: int = 0
     removal_refused: int = 0
     unreadable: bool = False  # Immich could not give it (deleted, wrong id, a smart search failed)
+    # Google holds an album of this title that the state does not know: `check --repair` first
+    needs_repair: bool = False
     problems: list[str] = field(default_factory=list)
     kind: str = "album"  # "album" | "smart"; a smart album's immich_id is its "smart-..." id
 
@@ -62,7 +64,7 @@ class RunReport:
         if (
             self.total("failed")
             or self.total("removal_refused")
-            or any(a.unreadable for a in self.albums)
+            or any(a.unreadable or a.needs_repair for a in self.albums)
         ):
             return ExitCode.FAILED
         return ExitCode.OK

@@ -71,6 +71,7 @@ def status_lines(report: StatusReport) -> list[str]:
         f"immich-gphotos {report.version}",
         f"Config:   {report.config_file}",
         f"State:    {report.state_dir}",
+        f"Backup:   {report.state_backup_file} ({when(report.state_backup)})",
         f"Secrets:  {report.secrets_backend}"
         + (f"  ({report.secrets_error})" if report.secrets_error else ""),
         "",
