@@ -11,6 +11,7 @@ import pytest
 
 from tests.helpers import NO_ALBUM_KEY, run_cli
 from tests.homes import albums_named, init_home, select_albums
+from tests.inprocess import run_in_process
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -137,3 +138,25 @@ def test_stopped_server_exits_7(ready) -> None:
     assert result.returncode == 7
     assert ready.url in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_lowercase_exact_name_wins_over_a_longer_name(ready, config_path) -> None:
+    result = run_in_process("albums", "add", "holidays")
+    assert result.returncode == 0, result.stderr
+    assert [a["immich_id"] for a in _selected(config_path)] == [_id(ready, "Holidays")]
+
+
+def test_unquoted_name_with_spaces_suggests_quotes(ready, config_path) -> None:
+    result = run_in_process("albums", "add", "Holidays", "2023")
+    assert result.returncode == 2
+    assert 'No album matches "2023"' in result.stderr
+    assert 'write "Holidays 2023"' in result.stderr
+    assert _selected(config_path) == [], "all or nothing"
+
+
+def test_sync_of_an_album_not_selected_says_add_it_first(world3) -> None:  # type: ignore[no-untyped-def]
+    result = world3.sync("--album", "Holidays 2023")
+    assert result.returncode == 2
+    assert '"Holidays 2023" is not selected' in result.stderr
+    assert 'albums add "Holidays 2023"' in result.stderr
+    assert "No album matches" not in result.stderr
