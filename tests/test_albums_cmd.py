@@ -38,6 +38,12 @@ def test_table_lists_owned_and_shared_albums(ready) -> None:
     assert "shared by Sam Friend" in result.stdout
     assert "Friend Private" not in result.stdout
     assert not CONTROL.search(result.stdout), "plain output when not on a terminal"
+    # on a pipe: one line per album, the name first, so `albums | grep Garden` finds it whole
+    lines = result.stdout.splitlines()
+    assert len(lines) == 4 and "┃" not in result.stdout
+    garden = next(line for line in lines if line.startswith("Garden\t"))
+    assert garden.split("\t")[1:3] == ["5", "-"]
+    assert _id(ready, "Garden") in garden
 
 
 def test_json_is_one_array(ready) -> None:
