@@ -104,3 +104,38 @@ def test_albums_on_a_pipe_are_plain_lines_name_first() -> None:
         assert fields[2] == ("selected" if row["selected"] else "-")
         assert fields[8] == (row["google_url"] or "-")
     assert lines[2].split("\t")[6] == "shared by Sam Friend"
+
+
+def test_dry_run_lines_wrap_between_words_on_a_terminal() -> None:
+    from immich_gphotos.ui.console import say_wrapped
+
+    line = (
+        'album "Trips 2024 — Lisbon" -> "Trips 2024 — Lisbon": 204 to upload (281.6 MB), '
+        "0 to add by reference, 3 skipped (3 unsupported file type), 12 in sync"
+    )
+    console = Console(width=60, record=True)
+    say_wrapped([line], console)
+    printed = console.export_text().splitlines()
+    assert len(printed) > 1 and all(len(row.rstrip()) <= 60 for row in printed)
+    words = line.split()
+    assert [w for row in printed for w in row.split()] == words, "no word broken in two"
+
+
+def test_plain_lines_carry_local_time_with_its_offset(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """One clock for people: cron lines, the log file and `status` all show local time."""
+    import io
+    import time
+    from datetime import datetime
+
+    from immich_gphotos.ui.reporters import PlainReporter
+
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    try:
+        out = io.StringIO()
+        PlainReporter(stream=out, log_stream=out).log("hello")
+        stamp = out.getvalue().split()[0]
+        assert datetime.fromisoformat(stamp).utcoffset().total_seconds() == 5.5 * 3600
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()

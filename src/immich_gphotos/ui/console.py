@@ -26,6 +26,21 @@ def stdout() -> Console:
     return Console(highlight=False, soft_wrap=True, emoji=False)
 
 
+def say_wrapped(lines: list[str], console: Console | None = None) -> None:
+    """Prose lines: on a terminal wrapped at word boundaries to its width (the terminal itself
+    would break words in two); plain and whole on a pipe."""
+    if console is None and not is_tty():
+        for line in lines:
+            say(line)
+        return
+    from rich.console import Console
+    from rich.text import Text
+
+    console = console or Console(highlight=False, emoji=False)
+    for line in lines:
+        console.print(Text(line))  # words wrap whole; the text is never markup
+
+
 def say(message: str) -> None:
     """A plain line on stdout (no markup interpretation, no wrapping)."""
     print(message, flush=True)
