@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PASSPHRASE
-from tests.helpers import GOOD_KEY, run_cli, scenario_library, self_signed_cert
+from tests.helpers import GOOD_KEY, NO_DOWNLOAD_KEY, run_cli, scenario_library, self_signed_cert
 from tests.standins.immich import ImmichStandIn
 
 
@@ -190,3 +190,23 @@ def test_an_h11_protocol_error_text_is_never_shown() -> None:
 
     text = describe_transport_error(httpx.LocalProtocolError("Illegal header value b'sk-secret'"))
     assert "sk-secret" not in text and "header" in text
+
+
+def test_a_key_lacking_a_permission_the_sync_needs_is_refused_at_init(
+    immich, config_path, state_dir
+) -> None:
+    """It used to pass init ("Connected ... as Alex") and fail at the first sync."""
+    result = _init(immich.url, key=NO_DOWNLOAD_KEY)
+    assert result.returncode == 4, result.stdout + result.stderr
+    assert "lacks the permission asset.download" in result.stderr
+    assert "Connected" not in result.stdout
+    _nothing_saved(config_path, state_dir)
+
+
+def test_sync_checks_the_key_before_creating_anything_in_google(world3) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    result = world3.sync(env=os.environ | {"IMMICH_API_KEY": NO_DOWNLOAD_KEY})
+    assert result.returncode == 4, result.stderr
+    assert "asset.download" in result.stderr
+    assert world3.google.albums == {}, "no Google album was created"

@@ -71,6 +71,7 @@ def configure(request: SetupRequest, existing: dict[str, Any]) -> SetupResult:
     check_api_key(key, "given" if request.api_key else f"stored in {store.describe()}")
     with ImmichClient(settings.immich.url, key, verify=settings.immich.verify_tls) as immich:
         version = immich.check_supported()
+        immich.require_permissions()  # every one the sync needs, named, before anything is saved
         user = immich.me()
 
     if request.api_key and request.key_is_new:

@@ -144,6 +144,7 @@ def run_sync(
                 retry=wiring.immich_retry,
             )
         )
+        immich.require_permissions()  # before anything is created in Google
         selection = _selection(settings, state, immich, options.albums)
         if options.dry_run:
             engine = _engine(

@@ -22,7 +22,7 @@ from immich_gphotos.errors import (
     Unreachable,
     UnsupportedServer,
 )
-from immich_gphotos.immich.failures import error_for
+from immich_gphotos.immich.failures import NEEDED_PERMISSIONS, error_for, lacking
 from immich_gphotos.immich.models import ImmichAlbum, ImmichAsset, ImmichUser, ServerVersion
 from immich_gphotos.immich.originals import OriginalStream, total_size
 from immich_gphotos.text import clean
@@ -147,6 +147,23 @@ class ImmichClient:
     @property
     def is_v3(self) -> bool:
         return self.check_supported().major >= 3
+
+    def require_permissions(self, needed: tuple[str, ...] = NEEDED_PERMISSIONS) -> None:
+        """Refuse a key without a permission the sync needs, naming it, before anything is done
+        with the key. ``GET /api-keys/me`` itself needs no permission; a server that cannot
+        answer it (a session instead of a key) leaves each call to say what it lacks."""
+        try:
+            data = self._json("GET", "/api-keys/me")
+        except RemoteError as exc:
+            if exc.status in (400, 404):
+                return
+            raise
+        granted = set(data.get("permissions") or []) if isinstance(data, dict) else set()
+        if "all" in granted:
+            return
+        missing = [p for p in needed if p not in granted]
+        if missing:
+            raise lacking(missing)
 
     def me(self) -> ImmichUser:
         return ImmichUser.from_api(self._json("GET", "/users/me"))

@@ -11,6 +11,19 @@ from immich_gphotos.text import clean_opt
 from immich_gphotos.transport import retry_after_seconds
 
 KEY_PERMISSIONS = "album.read, asset.read, asset.download and user.read"
+NEEDED_PERMISSIONS = ("album.read", "asset.read", "asset.download", "user.read")
+
+
+def lacking(missing: list[str]) -> AuthError:
+    """The key lacks permissions the sync needs: name each one and the fix."""
+    what = "the permission " if len(missing) == 1 else "the permissions "
+    return AuthError(
+        f"The Immich API key lacks {what}{', '.join(missing)}; in Immich (Account settings → "
+        f"API keys) give the key {KEY_PERMISSIONS} (or create one with them), then run "
+        "`immich-gphotos init`."
+    )
+
+
 _PERMISSION = re.compile(r"Missing required permission: ([\w.]+)")
 
 
