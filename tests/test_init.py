@@ -79,7 +79,8 @@ def test_wrong_key_exits_4_and_saves_nothing(immich, config_path, state_dir) -> 
 def test_wrong_url_exits_7_and_saves_nothing(immich, config_path, state_dir) -> None:
     result = _init(immich.url + "/not-immich")
     assert result.returncode == 7, result.stderr
-    assert "check [immich] url" in result.stderr
+    assert "check --immich-url" in result.stderr, "init names the flag the user typed"
+    assert "[immich]" not in result.stderr
     _nothing_saved(config_path, state_dir)
 
 
@@ -141,7 +142,8 @@ def test_self_signed_immich_needs_its_ca_bundle(tmp_path, config_path, state_dir
     with ImmichStandIn(scenario.library, version=3, tls=(str(cert), str(key))) as server:
         refused = _init(server.url)
         assert refused.returncode == 7
-        assert "TLS" in refused.stderr and "verify_tls" in refused.stderr
+        assert "TLS certificate is not trusted" in refused.stderr
+        assert "--ca-bundle FILE" in refused.stderr and "verify_tls" not in refused.stderr
         _nothing_saved(config_path, state_dir)
 
         accepted = _init(server.url, "--ca-bundle", str(cert))
@@ -210,3 +212,24 @@ def test_sync_checks_the_key_before_creating_anything_in_google(world3) -> None:
     assert result.returncode == 4, result.stderr
     assert "asset.download" in result.stderr
     assert world3.google.albums == {}, "no Google album was created"
+
+
+def test_https_to_a_plain_http_server_says_so_not_untrusted_tls(
+    immich, config_path, state_dir
+) -> None:
+    result = _init(immich.url.replace("http://", "https://"))
+    assert result.returncode == 7, result.stderr
+    assert "answers plain http there, not https" in result.stderr
+    assert "use http:// in --immich-url" in result.stderr
+    assert "certificate" not in result.stderr and "verify_tls" not in result.stderr
+    _nothing_saved(config_path, state_dir)
+
+
+def test_after_init_errors_name_the_config_keys(world3) -> None:  # type: ignore[no-untyped-def]
+    """Outside init the user's words are the config file's, so the keys are named there."""
+    from tests.helpers import set_config
+
+    set_config(world3.config, "immich", "url", world3.immich.url.replace("http://", "https://"))
+    result = world3.sync()
+    assert result.returncode == 7
+    assert "use http:// in [immich] url" in result.stderr

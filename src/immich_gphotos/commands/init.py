@@ -69,7 +69,11 @@ def configure(request: SetupRequest, existing: dict[str, Any]) -> SetupResult:
             "or run `immich-gphotos init` on a terminal to be asked for it."
         )
     check_api_key(key, "given" if request.api_key else f"stored in {store.describe()}")
-    with ImmichClient(settings.immich.url, key, verify=settings.immich.verify_tls) as immich:
+    # errors name what the user typed: the flags, not config keys they never saw
+    names = ("--immich-url", "pass --ca-bundle FILE with")
+    with ImmichClient(
+        settings.immich.url, key, verify=settings.immich.verify_tls, names=names
+    ) as immich:
         version = immich.check_supported()
         immich.require_permissions()  # every one the sync needs, named, before anything is saved
         user = immich.me()

@@ -30,6 +30,7 @@ from immich_gphotos.transport import (
     MAX_ERROR_BYTES,
     MAX_JSON_BYTES,
     RetryPolicy,
+    answers_plain_http,
     describe_transport_error,
     is_tls_error,
     make_client,
@@ -53,7 +54,10 @@ class ImmichClient:
         verify: bool | str = True,
         retry: RetryPolicy | None = None,
         timeout: httpx.Timeout | None = None,
+        names: tuple[str, str] = ("[immich] url", "set [immich] verify_tls to"),
     ) -> None:
+        # how errors name the URL and the CA setting: config keys, or the flags `init` was given
+        self.url_name, self.ca_fix = names
         self.url = url.rstrip("/")
         if self.url.endswith("/api"):
             self.url = self.url[: -len("/api")]
@@ -98,15 +102,17 @@ class ImmichClient:
 
     def _unreachable(self, exc: httpx.TransportError) -> Unreachable:
         cause = describe_transport_error(exc)
-        fix = "check [immich] url and that the server is running"
-        if is_tls_error(exc):
-            fix = "set [immich] verify_tls to the CA bundle that signed the server's certificate"
+        fix = f"check {self.url_name} and that the server is running"
+        if answers_plain_http(exc):
+            fix = f"use http:// in {self.url_name} (or the https address of a proxy in front of it)"
+        elif is_tls_error(exc):
+            fix = f"{self.ca_fix} the CA bundle that signed the server's certificate"
         return Unreachable(
             f"Cannot reach Immich at {self.url}: {cause}; {fix}.", retryable=not is_tls_error(exc)
         )
 
     def _error(self, method: str, path: str, response: httpx.Response) -> Exception:
-        return error_for(self.url, method, path, response)
+        return error_for(self.url, method, path, response, url_name=self.url_name)
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         response = read_capped(
@@ -117,7 +123,7 @@ class ImmichClient:
         except ValueError:
             raise Unreachable(
                 f"No Immich server answers at {self.url} ({method} {path} did not return JSON); "
-                "check [immich] url (the address you open Immich at in a browser)."
+                f"check {self.url_name} (the address you open Immich at in a browser)."
             ) from None
 
     # --- server and user ----------------------------------------------------------------------
@@ -131,7 +137,7 @@ class ImmichClient:
             except (KeyError, TypeError, ValueError):
                 raise Unreachable(
                     f"No Immich server answers at {self.url} (its version answer is not Immich's); "
-                    "check [immich] url."
+                    f"check {self.url_name}."
                 ) from None
         return self._version
 

@@ -27,7 +27,9 @@ def lacking(missing: list[str]) -> AuthError:
 _PERMISSION = re.compile(r"Missing required permission: ([\w.]+)")
 
 
-def error_for(url: str, method: str, path: str, response: httpx.Response) -> Exception:
+def error_for(
+    url: str, method: str, path: str, response: httpx.Response, url_name: str = "[immich] url"
+) -> Exception:
     """The typed error for an Immich answer that is not a success; the message names the fix."""
     message, correlation = _error_details(response)
     status = response.status_code
@@ -54,7 +56,7 @@ def error_for(url: str, method: str, path: str, response: httpx.Response) -> Exc
     if status == 404 and path.startswith("/server/version"):
         return Unreachable(
             f"No Immich server answers at {url} (/api/server/version is not there); "
-            "check [immich] url (the address you open Immich at in a browser)."
+            f"check {url_name} (the address you open Immich at in a browser)."
         )
     return RemoteError(
         f"Immich answered {status} to {method} {path}: {message or response.reason_phrase}",
