@@ -239,7 +239,7 @@ def test_status_and_logout(configured, state_dir) -> None:
     assert run_cli("auth", "--status").returncode == 4
 
 
-def test_a_different_client_needs_new_client(configured, state_dir, tmp_path) -> None:
+def test_a_different_client_needs_new_client(configured, state_dir, config_path) -> None:
     _, google = configured
     _login(google)
     google.clients["other-client.apps.googleusercontent.com"] = "other-secret"
@@ -247,7 +247,8 @@ def test_a_different_client_needs_new_client(configured, state_dir, tmp_path) ->
         "other-client.apps.googleusercontent.com",
         "other-secret",
     )
-    google.client_secrets(google.secrets_path)  # the user downloads another client's JSON
+    # the user downloads another client's JSON and gives it to init (which keeps a copy)
+    google.client_secrets(config_path.parent / "client_secret.json")
 
     refused = run_cli("auth", "--no-browser", "--timeout", "10")
     assert refused.returncode == 3
