@@ -125,3 +125,17 @@ def test_after_a_sync_status_and_albums_show_the_google_link(world3) -> None:  #
     assert rows["Holidays 2023"]["google_url"] is None  # not selected
     piped = run_in_process("albums").stdout.splitlines()
     assert next(line for line in piped if line.startswith("Garden\t")).endswith("\t" + link)
+
+
+def test_a_budget_above_googles_quota_is_accepted_with_a_warning(immich, config_path) -> None:
+    from tests.helpers import set_config
+
+    init_home(config_path, immich.url)
+    set_config(config_path, "google", "daily_request_budget", 50_000)
+    result = run_cli("status")
+    assert result.returncode == 0, result.stderr
+    assert "requests today 0 of 50000" in result.stdout, "allowed (partner projects)"
+    assert "daily_request_budget = 50,000" in result.stderr and "10,000" in result.stderr
+
+    set_config(config_path, "google", "daily_request_budget", 9500)
+    assert "daily_request_budget" not in run_cli("status").stderr
