@@ -106,19 +106,24 @@ def test_albums_on_a_pipe_are_plain_lines_name_first() -> None:
     assert lines[2].split("\t")[6] == "shared by Sam Friend"
 
 
-def test_dry_run_lines_wrap_between_words_on_a_terminal() -> None:
+@pytest.mark.parametrize("width", [60, 76])
+def test_prose_lines_wrap_between_words_on_a_terminal(capsys, width: int) -> None:  # type: ignore[no-untyped-def]
+    """`sync --dry-run` and `status` lines: the terminal would cut "2026-11-30" in two."""
     from immich_gphotos.ui.console import say_wrapped
 
     line = (
         'album "Trips 2024 — Lisbon" -> "Trips 2024 — Lisbon": 204 to upload (281.6 MB), '
-        "0 to add by reference, 3 skipped (3 unsupported file type), 12 in sync"
+        "0 to add by reference, 3 skipped (3 unsupported file type), 12 in sync; last sync "
+        "2026-11-30 05:35"
     )
-    console = Console(width=60, record=True)
-    say_wrapped([line], console)
-    printed = console.export_text().splitlines()
-    assert len(printed) > 1 and all(len(row.rstrip()) <= 60 for row in printed)
-    words = line.split()
-    assert [w for row in printed for w in row.split()] == words, "no word broken in two"
+    url = "    https://photos.google.com/lr/album/AF1Qip" + "x" * 60
+    say_wrapped(["  " + line, url], width=width)
+    printed = capsys.readouterr().out.splitlines()
+    assert all(len(row) < width for row in printed[:-1]) and len(printed) > 2
+    assert [w for row in printed[:-1] for w in row.split()] == line.split(), "no word cut"
+    assert all(row.startswith("      ") for row in printed[1:-1]), "continuations indented"
+    assert printed[-1] == url, "a URL stays whole, to be opened or copied"
+    assert not any(row.endswith("281.6") for row in printed), "a size is never cut from its unit"
 
 
 def test_plain_lines_carry_local_time_with_its_offset(monkeypatch) -> None:  # type: ignore[no-untyped-def]

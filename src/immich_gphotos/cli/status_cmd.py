@@ -30,7 +30,7 @@ def status(
 ) -> None:
     from immich_gphotos.commands.status import collect
     from immich_gphotos.security import security_warnings
-    from immich_gphotos.ui.console import say, warn
+    from immich_gphotos.ui.console import say, say_wrapped, warn
     from immich_gphotos.ui.render import status_lines
 
     settings = load_settings(ctx, config)
@@ -40,8 +40,7 @@ def status(
     if as_json:
         say(json.dumps(report.to_json(), indent=2))
     else:
-        for line in status_lines(report):
-            say(line)
+        say_wrapped(status_lines(report))
     if report.exit_code:
         # everything was shown; the status says Immich needs a look (monitoring: `status || alert`)
         warn(

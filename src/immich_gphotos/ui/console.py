@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from functools import cache
 from typing import TYPE_CHECKING
@@ -26,19 +27,42 @@ def stdout() -> Console:
     return Console(highlight=False, soft_wrap=True, emoji=False)
 
 
-def say_wrapped(lines: list[str], console: Console | None = None) -> None:
-    """Prose lines: on a terminal wrapped at word boundaries to its width (the terminal itself
-    would break words in two); plain and whole on a pipe."""
-    if console is None and not is_tty():
-        for line in lines:
-            say(line)
-        return
-    from rich.console import Console
-    from rich.text import Text
+def say_wrapped(lines: list[str], width: int | None = None) -> None:
+    """Prose lines: on a terminal wrapped between words to its width (a terminal breaks words in
+    two), each continuation indented under its line; a long word such as a URL stays whole.
+    Plain and whole on a pipe. ``width`` forces the wrapping (tests)."""
+    if width is None:
+        if not is_tty():
+            for line in lines:
+                say(line)
+            return
+        width = stdout().width
+    for line in wrap_lines(lines, width):
+        say(line)
 
-    console = console or Console(highlight=False, emoji=False)
+
+_SIZE = re.compile(r"(\d) (B|kB|MB|GB|TB)\b")
+
+
+def wrap_lines(lines: list[str], width: int) -> list[str]:
+    import textwrap
+
+    out: list[str] = []
     for line in lines:
-        console.print(Text(line))  # words wrap whole; the text is never markup
+        line = _SIZE.sub("\\1\u00a0\\2", line)  # "284.6 MB" is one word to the wrapper
+        if len(line) < width:
+            out.append(line)
+            continue
+        indent = line[: len(line) - len(line.lstrip(" "))]
+        out += textwrap.wrap(
+            line.strip(),
+            width - 1,  # never the last cell: some terminals wrap a line that fills it
+            initial_indent=indent,
+            subsequent_indent=indent + "    ",
+            break_long_words=False,
+            break_on_hyphens=False,
+        ) or [line]
+    return [row.replace("\u00a0", " ") for row in out]
 
 
 def say(message: str) -> None:
