@@ -144,9 +144,9 @@ def run_sync(
                 retry=wiring.immich_retry,
             )
         )
-        immich.require_permissions()  # before anything is created in Google
         selection = _selection(settings, state, immich, options.albums)
         if options.dry_run:
+            immich.require_permissions()
             engine = _engine(
                 settings, Clients(immich, None), state, reporter, stop, options, selection
             )
@@ -200,6 +200,7 @@ class _Run:
         run_id = state.start_run()
         clients = Clients(immich=immich, google=None)
         try:
+            immich.require_permissions()  # before anything is created in Google
             clients = self._with_google(immich, secrets)
             engine = _engine(
                 settings,
