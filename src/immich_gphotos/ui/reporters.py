@@ -91,7 +91,7 @@ def progress_layout(width: int) -> tuple[int, int, int]:
     fills it makes some terminals wrap)."""
     usable = max(width, 40) - 1
     label = max(14, min(36, usable * 3 // 10))
-    detail = 26 if usable < 70 else 36 if usable < 95 else 40
+    detail = 26 if usable < 70 else 38 if usable < 95 else 40
     bar = max(6, usable - label - detail - 2)
     return label, bar, detail
 
