@@ -375,3 +375,16 @@ def test_the_stored_key_is_offered_only_when_there_is_one(
     again = run_in_process("init", "--immich-url", immich.url)
     assert again.returncode == 0, again.stderr
     assert "Immich API key (empty keeps the stored one)" in asked
+
+
+def test_init_again_copies_a_client_json_an_older_release_pointed_at(
+    immich, config_path, state_dir, client_secrets
+) -> None:
+    from tests.helpers import set_config
+
+    assert _init(immich.url).returncode == 0
+    set_config(config_path, "google", "client_secrets", str(client_secrets))  # as before
+    assert _init(immich.url).returncode == 0
+    copy = config_path.parent / "client_secret.json"
+    assert tomllib.loads(config_path.read_text())["google"]["client_secrets"] == str(copy)
+    assert copy.read_bytes() == client_secrets.read_bytes() and _mode(copy) == 0o600

@@ -123,6 +123,10 @@ def configure(request: SetupRequest, existing: dict[str, Any]) -> SetupResult:
         raw.setdefault("google", {})["client_secrets"] = str(request.config_path.parent / COPY_NAME)
     elif raw.get("google", {}).get("client_secrets"):
         client = load_client_secrets(Path(raw["google"]["client_secrets"]))
+        if client.path != (request.config_path.parent / COPY_NAME).resolve():
+            # set up by an older release, pointing into Downloads: keep a copy from now on
+            copy_to = request.config_path.parent / COPY_NAME
+            raw["google"]["client_secrets"] = str(copy_to)
     if request.secrets_backend:
         raw.setdefault("secrets", {})["backend"] = request.secrets_backend
     settings = config_mod.validate(raw, request.config_path)  # a bad value fails before any I/O
