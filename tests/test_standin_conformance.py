@@ -78,6 +78,7 @@ def test_responses_match_the_openapi_document(server: ImmichStandIn) -> None:
         check_response(v, "get", "/server/ping", http.get("/server/ping"))
         check_response(v, "get", "/server/version", http.get("/server/version"))
         check_response(v, "get", "/users/me", http.get("/users/me"))
+        check_response(v, "get", "/api-keys/me", http.get("/api-keys/me"))
         check_response(v, "get", "/albums", http.get("/albums"))
         if v == 2:
             check_response(v, "get", "/albums", http.get("/albums", params={"shared": "true"}))
@@ -205,6 +206,15 @@ def test_permissions_are_the_documented_ones(
         response = http.request(method.upper(), url, json={} if method == "post" else None)
     assert response.status_code == 403
     assert response.json()["message"] == f"Missing required permission: {permission}"
+
+
+def test_a_key_reads_its_own_permissions_without_needing_one(server: ImmichStandIn) -> None:
+    """GET /api-keys/me has no x-immich-permission: a scoped key can always ask what it holds."""
+    assert "x-immich-permission" not in operation(server.version, "get", "/api-keys/me")
+    with _client(server, "scoped-no-download") as http:
+        response = http.get("/api-keys/me")
+    assert response.status_code == 200
+    assert set(response.json()["permissions"]) == {"user.read", "album.read", "asset.read"}
 
 
 def test_error_envelopes(server: ImmichStandIn) -> None:

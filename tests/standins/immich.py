@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import mimetypes
 import random
@@ -450,6 +451,7 @@ class _Handler(BaseHTTPRequestHandler):
             ("GET", r"/api/server/ping", self.ping),
             ("GET", r"/api/server/version", self.get_server_version),
             ("GET", r"/api/users/me", self.users_me),
+            ("GET", r"/api/api-keys/me", self.my_api_key),
             ("GET", r"/api/albums", self.list_albums),
             ("GET", r"/api/albums/(?P<id>[^/]+)", self.get_album),
             ("POST", r"/api/search/metadata", self.search_metadata),
@@ -624,6 +626,22 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json({"major": 3, "minor": 1, "patch": 0, "prerelease": None})
         else:
             self._send_json({"major": 2, "minor": 7, "patch": 5})
+
+    def my_api_key(self, body: Any) -> None:
+        """The key the request came with and its permissions; no permission is needed."""
+        self._auth(None)
+        key = self.headers.get("x-api-key") or self.query.get("apiKey") or ""
+        _, permissions = self.lib.keys[key]
+        key_id = str(uuid.UUID(hashlib.sha256(key.encode()).hexdigest()[:32], version=4))
+        self._send_json(
+            {
+                "id": key_id,
+                "name": "immich-gphotos",
+                "createdAt": ts(EPOCH),
+                "updatedAt": ts(EPOCH),
+                "permissions": sorted(permissions),
+            }
+        )
 
     def users_me(self, body: Any) -> None:
         user = self._auth("user.read")

@@ -30,14 +30,18 @@ def albums(
     config: ConfigOption = None,
     debug: DebugOption = False,
 ) -> None:
-    """List the Immich albums: name, asset count, last change, whether selected, Google title, last sync."""
+    """List the Immich albums: name, asset count, last change, whether selected, Google title, last sync.
+
+    On a terminal, a table that fits its width (names are never cut; the id and dates give way
+    first). Through a pipe, one line per album, tab-separated: name, assets, selected or -,
+    Google title or -, last change, last sync, owner, id, Google link or -."""
     if ctx.invoked_subcommand is not None:
         ctx.meta["albums_config"] = config
         return
     from immich_gphotos.commands.albums import list_albums
     from immich_gphotos.commands.connect import open_immich
-    from immich_gphotos.ui.console import say, stdout
-    from immich_gphotos.ui.render import albums_table
+    from immich_gphotos.ui.console import is_tty, say, stdout
+    from immich_gphotos.ui.render import albums_lines, albums_table
 
     settings = load_settings(ctx, config)
     with open_immich(settings) as immich:
@@ -46,8 +50,12 @@ def albums(
         say(json.dumps(rows, indent=2, default=str))
     elif not rows:
         say("No albums in Immich yet.")
-    else:
-        stdout().print(albums_table(rows))
+    elif is_tty():
+        console = stdout()
+        console.print(albums_table(rows, console.width))
+    else:  # a pipe: one plain line per album, name first, tab-separated
+        for line in albums_lines(rows):
+            say(line)
 
 
 @app.command("add")

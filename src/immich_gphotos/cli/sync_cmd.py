@@ -80,7 +80,7 @@ def sync(
     debug: DebugOption = False,
 ) -> int:
     from immich_gphotos.commands.sync import run_options, run_sync
-    from immich_gphotos.ui.console import is_tty, say
+    from immich_gphotos.ui.console import is_tty, say, say_wrapped
     from immich_gphotos.ui.render import plan_lines
 
     if every is not None:
@@ -127,8 +127,7 @@ def sync(
         if as_json:
             say(json.dumps(outcome.plan_json(), indent=2))
         else:
-            for line in plan_lines(outcome.plan):
-                say(line)
+            say_wrapped(plan_lines(outcome.plan))
         return ExitCode.OK
     report = outcome.report
     assert report is not None

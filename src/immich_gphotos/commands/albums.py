@@ -26,6 +26,7 @@ def list_albums(settings: Settings, immich: ImmichClient) -> list[dict[str, Any]
     state = StateStore.open(settings.state_dir)
     try:
         synced = state.last_synced()
+        links = state.google_urls()
     finally:
         state.close()
     rows = []
@@ -46,6 +47,7 @@ def list_albums(settings: Settings, immich: ImmichClient) -> list[dict[str, Any]
                 "selected": choice is not None,
                 "google_title": (choice.google_title or album.name) if choice else None,
                 "last_synced": synced.get(album.id),
+                "google_url": links.get(album.id) if choice else None,
             }
         )
     if settings.smart_albums:  # after the Immich albums, with their criteria and match counts

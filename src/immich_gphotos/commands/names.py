@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from immich_gphotos.config import Settings
-from immich_gphotos.errors import AppError
+from immich_gphotos.errors import AppError, UsageError
 from immich_gphotos.immich.client import ImmichClient
-from immich_gphotos.selection import Candidate, resolve
+from immich_gphotos.selection import Candidate, resolve_words, shell_quote
 from immich_gphotos.state.store import StateStore
 
 
@@ -46,8 +46,9 @@ def selected_candidates(
 def resolve_all(
     wanted: Iterable[str], candidates: list[Candidate], what: str = "album"
 ) -> list[Candidate]:
-    """Every name resolved first (all or nothing), each album once, in the order given."""
-    return list(dict.fromkeys(resolve(name, candidates, what) for name in wanted))
+    """Every name resolved first (all or nothing), each album once, in the order given; an
+    unquoted name with spaces is answered with the quoting that works."""
+    return resolve_words(list(wanted), candidates, what)
 
 
 def resolve_selected(
@@ -56,4 +57,31 @@ def resolve_selected(
     wanted: Iterable[str],
     immich: ImmichClient | None = None,
 ) -> list[Candidate]:
-    return resolve_all(wanted, selected_candidates(settings, state, immich))
+    """Names among the selected albums. A name that is no selected album but is an Immich album
+    says so ("not selected; `albums add` it first") instead of "no album matches"."""
+    wanted = list(wanted)
+    candidates = selected_candidates(settings, state, immich)
+    try:
+        return resolve_all(wanted, candidates)
+    except UsageError as exc:
+        if immich is None or not exc.message.startswith("No album matches"):
+            raise
+        try:
+            known = immich_candidates(immich)
+        except AppError:
+            raise exc from None
+        for word in wanted:
+            try:
+                resolve_words([word], candidates)
+                continue
+            except UsageError:
+                pass
+            try:
+                album = resolve_words([word], known)[0]
+            except UsageError:
+                continue
+            raise UsageError(
+                f'The album "{album.name}" is not selected; `immich-gphotos albums add '
+                f"{shell_quote(album.name)}` it first, then sync it."
+            ) from None
+        raise

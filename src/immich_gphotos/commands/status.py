@@ -16,7 +16,7 @@ from immich_gphotos.credentials.base import (
     IMMICH_API_KEY,
     SecretStore,
 )
-from immich_gphotos.errors import AppError
+from immich_gphotos.errors import AppError, ExitCode
 from immich_gphotos.state.safety import backup_path, backup_time
 from immich_gphotos.state.store import StateStore
 
@@ -58,6 +58,7 @@ class AlbumStatus:
     last_synced: str | None
     kind: str = "album"  # "album" | "smart"
     smart_id: str | None = None
+    google_url: str | None = None  # the Google album's link (Google's productUrl)
 
 
 @dataclass
@@ -74,6 +75,8 @@ class StatusReport:
     # the consistent copy of the state made after the last finished run (None: none yet)
     state_backup: str | None = None
     state_backup_file: str | None = None
+    # 0, or the exit code of what went wrong looking at Immich: 7 unreachable, 4 key refused
+    exit_code: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -115,8 +118,9 @@ def collect(settings: Settings, check_immich: bool = True) -> StatusReport:
             google.error = exc.message
 
     album_sizes: dict[str, tuple[str, int]] = {}
+    exit_code = 0
     if check_immich:
-        album_sizes = _look_at_immich(settings, store, immich)
+        album_sizes, exit_code = _look_at_immich(settings, store, immich)
 
     state = StateStore.open(settings.state_dir)
     try:
@@ -138,6 +142,7 @@ def collect(settings: Settings, check_immich: bool = True) -> StatusReport:
                     skipped=counts.skipped,
                     skipped_reasons=counts.skipped_reasons,
                     last_synced=counts.last_synced,
+                    google_url=counts.google_url,
                 )
             )
         for smart in settings.smart_albums:  # sized by their last sync (a search costs more)
@@ -178,13 +183,15 @@ def collect(settings: Settings, check_immich: bool = True) -> StatusReport:
         secrets_error=secrets_error,
         state_backup=iso(made) if made else None,
         state_backup_file=str(backup_path(state.path)),
+        exit_code=exit_code,
     )
 
 
 def _look_at_immich(
     settings: Settings, store: SecretStore | None, immich: ImmichStatus
-) -> dict[str, tuple[str, int]]:
-    """Reachability, user and version; the selected albums' names and sizes when the key works."""
+) -> tuple[dict[str, tuple[str, int]], int]:
+    """Reachability, user and version; the selected albums' names and sizes when the key works;
+    and the exit code of what failed (0 when nothing did)."""
     from immich_gphotos.credentials.base import immich_api_key
     from immich_gphotos.immich.client import ImmichClient
 
@@ -198,12 +205,13 @@ def _look_at_immich(
             immich.reachable = True
             if not key:
                 immich.error = "no API key stored; run `immich-gphotos init`"
-                return {}
+                return {}, int(ExitCode.AUTH)
             immich.user = client.me().raw_name  # as written (--json); status_lines makes it inert
             selected = {a.immich_id for a in settings.albums}
             if not selected:
-                return {}
-            return {a.id: (a.raw_name, a.asset_count) for a in client.albums() if a.id in selected}
+                return {}, 0
+            sizes = {a.id: (a.raw_name, a.asset_count) for a in client.albums() if a.id in selected}
+            return sizes, 0
     except AppError as exc:
         immich.error = exc.message
-        return {}
+        return {}, int(exc.exit_code)

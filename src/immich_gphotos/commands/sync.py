@@ -174,6 +174,7 @@ def _run_sync(
         )
         selection = _selection(settings, state, immich, options.albums)
         if options.dry_run:
+            immich.require_permissions()
             engine = _engine(
                 settings, Clients(immich, None), state, reporter, stop, options, selection
             )
@@ -236,6 +237,7 @@ class _Run:
         try:
             notifier.started()
             previous = state.get_meta(OUTCOME_KEY)
+            immich.require_permissions()  # before anything is created in Google
             clients = self._with_google(immich, secrets)
             engine = _engine(
                 settings,

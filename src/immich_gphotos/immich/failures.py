@@ -17,10 +17,25 @@ SMART_PERMISSIONS = {
     "tag.read": "smart albums with tags need it",
 }
 KEY_SETTINGS_PAGE = "/user-settings?isOpen=api-keys"
+NEEDED_PERMISSIONS = ("album.read", "asset.read", "asset.download", "user.read")
+
+
+def lacking(missing: list[str]) -> AuthError:
+    """The key lacks permissions the sync needs: name each one and the fix."""
+    what = "the permission " if len(missing) == 1 else "the permissions "
+    return AuthError(
+        f"The Immich API key lacks {what}{', '.join(missing)}; in Immich (Account settings → "
+        f"API keys) give the key {KEY_PERMISSIONS} (or create one with them), then run "
+        "`immich-gphotos init`."
+    )
+
+
 _PERMISSION = re.compile(r"Missing required permission: ([\w.]+)")
 
 
-def error_for(url: str, method: str, path: str, response: httpx.Response) -> Exception:
+def error_for(
+    url: str, method: str, path: str, response: httpx.Response, url_name: str = "[immich] url"
+) -> Exception:
     """The typed error for an Immich answer that is not a success; the message names the fix."""
     message, correlation = _error_details(response)
     status = response.status_code
@@ -53,7 +68,7 @@ def error_for(url: str, method: str, path: str, response: httpx.Response) -> Exc
     if status == 404 and path.startswith("/server/version"):
         return Unreachable(
             f"No Immich server answers at {url} (/api/server/version is not there); "
-            "check [immich] url (the address you open Immich at in a browser)."
+            f"check {url_name} (the address you open Immich at in a browser)."
         )
     return RemoteError(
         f"Immich answered {status} to {method} {path}: {message or response.reason_phrase}",

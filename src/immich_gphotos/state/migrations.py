@@ -129,6 +129,13 @@ def m002_batch_intents(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m003_google_album_url(db: sqlite3.Connection) -> None:
+    """The Google album's link (Google's productUrl from albums.create/get), for `albums` and
+    `status` to show. NULL for albums made before, until the next albums.get fills it in."""
+    db.executescript("ALTER TABLE google_albums ADD COLUMN product_url TEXT;")
+
+
 def schema_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 

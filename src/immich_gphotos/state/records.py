@@ -71,21 +71,28 @@ class SyncRecords:
         return None if row is None else row["verified_at"]
 
     def add_google_album(
-        self, album_id: str, part: int, google_album_id: str, title: str, client_id: str | None
+        self,
+        album_id: str,
+        part: int,
+        google_album_id: str,
+        title: str,
+        client_id: str | None,
+        product_url: str | None = None,
     ) -> None:
         now = iso(utcnow())
         with transaction(self.conn):
             self.conn.execute(
-                "INSERT INTO google_albums(immich_album_id, part, google_album_id, title, client_id, created_at, verified_at) "
-                "VALUES(?, ?, ?, ?, ?, ?, ?)",
-                (album_id, part, google_album_id, title, client_id, now, now),
+                "INSERT INTO google_albums(immich_album_id, part, google_album_id, title, client_id, "
+                "created_at, verified_at, product_url) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+                (album_id, part, google_album_id, title, client_id, now, now, product_url),
             )
 
-    def mark_verified(self, google_album_id: str) -> None:
+    def mark_verified(self, google_album_id: str, product_url: str | None = None) -> None:
         with transaction(self.conn):
             self.conn.execute(
-                "UPDATE google_albums SET verified_at = ? WHERE google_album_id = ?",
-                (iso(utcnow()), google_album_id),
+                "UPDATE google_albums SET verified_at = ?, product_url = coalesce(?, product_url) "
+                "WHERE google_album_id = ?",
+                (iso(utcnow()), product_url, google_album_id),
             )
 
     def forget_google_album(self, album_id: str) -> None:

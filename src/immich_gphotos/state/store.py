@@ -30,6 +30,7 @@ class AlbumCounts:
     skipped: int
     skipped_reasons: dict[str, int]
     last_synced: str | None
+    google_url: str | None = None  # part 1's link in Google Photos, when Google gave one
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,8 @@ class StateStore:
             "SELECT name, google_title, last_synced FROM albums WHERE immich_id = ?", (immich_id,)
         ).fetchone()
         google = self.conn.execute(
-            "SELECT google_album_id FROM google_albums WHERE immich_album_id = ? ORDER BY part LIMIT 1",
+            "SELECT google_album_id, product_url FROM google_albums WHERE immich_album_id = ? "
+            "ORDER BY part LIMIT 1",
             (immich_id,),
         ).fetchone()
         totals = {"in_sync": 0, "pending": 0, "failed": 0, "skipped": 0}
@@ -158,10 +160,19 @@ class StateStore:
             name=clean_opt(album["name"]) if album else None,
             google_title=clean_opt(album["google_title"]) if album else None,
             google_album_id=google["google_album_id"] if google else None,
+            google_url=google["product_url"] if google else None,
             skipped_reasons={clean(r): n for r, n in reasons.items()},
             last_synced=album["last_synced"] if album else None,
             **totals,
         )
+
+    def google_urls(self) -> dict[str, str]:
+        """Each Immich album's Google album link (its first part), where Google gave one."""
+        rows = self.conn.execute(
+            "SELECT immich_album_id, product_url FROM google_albums "
+            "WHERE part = 1 AND product_url IS NOT NULL"
+        )
+        return {r["immich_album_id"]: r["product_url"] for r in rows}
 
     def last_synced(self) -> dict[str, str]:
         rows = self.conn.execute(

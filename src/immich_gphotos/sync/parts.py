@@ -27,7 +27,7 @@ def part_with_room(ctx: RunContext, album: AlbumPlan, parts: list[GooglePart]) -
     refuse_unknown_namesake(ctx, album, title)
     created = ctx.call(lambda: ctx.google.create_album(title))
     ctx.records.add_google_album(
-        album.spec.immich_id, number, created.id, title, ctx.clients.client_id
+        album.spec.immich_id, number, created.id, title, ctx.clients.client_id, created.product_url
     )
     part = GooglePart(number, created.id, title, 0)
     parts.append(part)
@@ -69,9 +69,12 @@ def verify(ctx: RunContext, part: GooglePart, daily: bool) -> None:
             > datetime.now(UTC) - VERIFY_EVERY
         ):
             return
-    if album_gone(ctx, part):
-        raise AlbumDeleted
-    ctx.records.mark_verified(part.google_album_id)
+    try:
+        seen_album = ctx.call(lambda: ctx.google.get_album(part.google_album_id))
+    except AlbumGone:
+        raise AlbumDeleted from None
+    # an album made before links were kept gets its link here
+    ctx.records.mark_verified(part.google_album_id, seen_album.product_url)
 
 
 def album_gone(ctx: RunContext, part: GooglePart) -> bool:
