@@ -34,7 +34,7 @@ def test_demo_runs_the_whole_flow() -> None:
         "status",
     ):
         assert f"$ immich-gphotos {command}" in out
-    assert "albums smart Mia (from Immich) --person Mia" in out
+    assert 'albums smart "Mia (from Immich)" --person Mia' in out
     # Mia's 20 photos are all in Family: the smart album takes them by reference, no new upload
     assert "sync finished: uploaded 304, added 20, removed 0, skipped 0, failed 0" in out
     assert "(Google requests made by the second sync: 0)" in out
