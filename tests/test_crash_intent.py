@@ -248,3 +248,29 @@ def test_a_smart_album_killed_in_the_window_duplicates_nothing(world3: World) ->
     assert len(world3.google.media) == len(favourites), "no item was created twice"
     assert _open_intents(world3) == 0
     assert json.loads(world3.sync("--album", "Favs", "--json").stdout)["google_requests"] == 0
+
+
+def test_kill_9_between_google_making_an_album_and_the_state_recording_it(
+    world3: World,
+) -> None:
+    """The album-creation window: the next run takes the album over, never makes a second one."""
+    world3.google.hold_album_answers()
+    for _ in range(3):  # the same window, hit again by the run after each kill
+        world3.google.album_processed.clear()
+        proc = _start_sync()
+        try:
+            assert world3.google.album_processed.wait(120), "the run sent albums.create"
+        finally:
+            proc.kill()
+            proc.wait(timeout=30)
+        assert proc.returncode == -9
+    world3.google.release_album_answers()
+
+    result = world3.sync("--json")
+    assert result.returncode == 0, result.stderr + result.stdout
+    titles = [a.title for a in world3.google.albums.values() if not a.deleted]
+    assert sorted(titles) == sorted(set(titles)), f"an album was made twice: {titles}"
+    world3.assert_mirrored(*SYNCED)
+    with world3.state() as db:
+        left = db.execute("SELECT count(*) FROM meta WHERE key LIKE 'album_intent:%'").fetchone()
+    assert left[0] == 0, "every creation intent ended with its album recorded"

@@ -152,6 +152,10 @@ class GoogleStandIn:
         self.batch_processed = threading.Event()
         self._answers = threading.Event()  # clear: batchCreate answers are held back
         self._answers.set()
+        # the same for albums.create: set once an album is made, its answer held while clear
+        self.album_processed = threading.Event()
+        self._album_answers = threading.Event()
+        self._album_answers.set()
         self.duplicates_apart = True  # the same bytes created twice by the app: two items
         # sha1 -> capture time (RFC 3339) or None: what Google would read from the file's EXIF
         self.capture_time: Callable[[str], str | None] = lambda sha1: None
@@ -209,6 +213,14 @@ class GoogleStandIn:
 
     def release_batch_answers(self) -> None:
         self._answers.set()
+
+    def hold_album_answers(self) -> None:
+        """From now on albums.create makes the album, sets ``album_processed``, then keeps its
+        answer back until ``release_album_answers``."""
+        self._album_answers.clear()
+
+    def release_album_answers(self) -> None:
+        self._album_answers.set()
 
     def album_by_title(self, title: str) -> Album | None:
         live = [a for a in self.albums.values() if a.title == title and not a.deleted]
@@ -917,6 +929,8 @@ class _Handler(BaseHTTPRequestHandler):
         with self.g.lock:
             album = Album(_new_id("alb"), title, self._token["client_id"])
             self.g.albums[album.id] = album
+        self.g.album_processed.set()
+        self.g._album_answers.wait(120)
         self._json(self._album_json(album))
 
     def list_albums(self) -> None:

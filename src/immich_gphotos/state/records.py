@@ -79,6 +79,8 @@ class SyncRecords:
         client_id: str | None,
         product_url: str | None = None,
     ) -> None:
+        """Record a Google album made (or taken over) for this part; its creation intent ends in
+        the same transaction."""
         now = iso(utcnow())
         with transaction(self.conn):
             self.conn.execute(
@@ -86,6 +88,26 @@ class SyncRecords:
                 "created_at, verified_at, product_url) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
                 (album_id, part, google_album_id, title, client_id, now, now, product_url),
             )
+            self.conn.execute(
+                "DELETE FROM meta WHERE key = ?", (_album_intent_key(album_id, part),)
+            )
+
+    def begin_album_intent(self, album_id: str, part: int, title: str) -> None:
+        """Before albums.create: a run that ends before the album is recorded leaves this behind,
+        so the next run takes the album over instead of making a second one (committed alone)."""
+        with transaction(self.conn):
+            self.conn.execute(
+                "INSERT INTO meta(key, value) VALUES(?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (_album_intent_key(album_id, part), title),
+            )
+
+    def album_intent(self, album_id: str, part: int) -> str | None:
+        """The title of an albums.create for this part that a run began but never recorded."""
+        row = self.conn.execute(
+            "SELECT value FROM meta WHERE key = ?", (_album_intent_key(album_id, part),)
+        ).fetchone()
+        return None if row is None else str(row["value"])
 
     def mark_verified(self, google_album_id: str, product_url: str | None = None) -> None:
         with transaction(self.conn):
@@ -301,3 +323,7 @@ class SyncRecords:
                 (album_id, google_album_id),
             )
         }
+
+
+def _album_intent_key(album_id: str, part: int) -> str:
+    return f"album_intent:{album_id}:{part}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from immich_gphotos.gphotos import limits
-from immich_gphotos.gphotos.models import AlbumGone
+from immich_gphotos.gphotos.models import AlbumGone, GoogleAlbum
 from immich_gphotos.sync.context import AlbumDeleted, RunContext, Stop
 from immich_gphotos.sync.plan import AlbumPlan, GooglePart
 from immich_gphotos.text import clean
@@ -24,15 +24,40 @@ def part_with_room(ctx: RunContext, album: AlbumPlan, parts: list[GooglePart]) -
         return parts[-1]
     number = parts[-1].part + 1 if parts else 1
     title = part_title(album.spec.google_title, number)
+    key = album.spec.immich_id
+    orphan = made_but_not_recorded(ctx, key, number, title)
+    if orphan is not None:  # an earlier run made it, then ended before recording it
+        ctx.records.add_google_album(
+            key, number, orphan.id, title, ctx.clients.client_id, orphan.product_url
+        )
+        ctx.reporter.log(f'took over Google album "{title}", made by a run that was interrupted')
+        part = GooglePart(number, orphan.id, title, orphan.media_items_count)
+        parts.append(part)
+        return part
     refuse_unknown_namesake(ctx, album, title)
+    ctx.records.begin_album_intent(key, number, title)
     created = ctx.call(lambda: ctx.google.create_album(title))
     ctx.records.add_google_album(
-        album.spec.immich_id, number, created.id, title, ctx.clients.client_id, created.product_url
+        key, number, created.id, title, ctx.clients.client_id, created.product_url
     )
     part = GooglePart(number, created.id, title, 0)
     parts.append(part)
     ctx.reporter.log(f'created Google album "{title}"')
     return part
+
+
+def made_but_not_recorded(ctx: RunContext, key: str, number: int, title: str) -> GoogleAlbum | None:
+    """The album an interrupted albums.create made for this part: there is an intent for it, and
+    exactly one app-made album of that title that the state does not know. (Nothing can have
+    been placed in it: batches are recorded against albums the state knows.)"""
+    if ctx.records.album_intent(key, number) != title:
+        return None
+    if ctx.google_albums is None:
+        ctx.google_albums = ctx.call(lambda: list(ctx.google.list_albums()))
+    known = ctx.records.known_google_albums()
+    wanted = clean(title)[: limits.MAX_TITLE]  # as create_album names it
+    found = [a for a in ctx.google_albums if a.title == wanted and a.id not in known]
+    return found[0] if len(found) == 1 else None
 
 
 def refuse_unknown_namesake(ctx: RunContext, album: AlbumPlan, title: str) -> None:
