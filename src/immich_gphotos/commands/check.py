@@ -15,9 +15,9 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 
 from immich_gphotos.commands import auth as account
-from immich_gphotos.commands.names import resolve_selected
+from immich_gphotos.commands.names import chosen_albums
 from immich_gphotos.commands.sync import Wiring, _budget, keep_backup
-from immich_gphotos.config import AlbumSelection, Settings, SmartAlbum
+from immich_gphotos.config import AlbumSelection, Settings
 from immich_gphotos.credentials.backends import open_store
 from immich_gphotos.credentials.base import SecretStore, immich_api_key
 from immich_gphotos.errors import AuthError
@@ -65,7 +65,7 @@ def run_check(
         if state.get_meta(account.CLIENT_META_KEY) is None:
             state.set_meta(account.CLIENT_META_KEY, client.client_id)
         immich = _immich(settings, store, stack, wiring) if repair else None
-        selection, smart = _selection(settings, state, immich, albums)
+        selection, smart = chosen_albums(settings, state, immich, albums)
         records = RepairRecords(state)
         specs: dict[str, AlbumSpec] = {}
         if immich is not None:  # repairing: the Immich albums, to match Google's items to assets
@@ -161,19 +161,6 @@ def _immich(
         ImmichClient(
             settings.immich.url, key, verify=settings.immich.verify_tls, retry=wiring.immich_retry
         )
-    )
-
-
-def _selection(
-    settings: Settings, state: StateStore, immich: ImmichClient | None, wanted: tuple[str, ...]
-) -> tuple[list[AlbumSelection], list[SmartAlbum]]:
-    """The albums and smart albums to check (``--album`` names either kind, as for sync)."""
-    if not wanted:
-        return list(settings.albums), list(settings.smart_albums)
-    chosen = {c.id for c in resolve_selected(settings, state, wanted, immich)}
-    return (
-        [a for a in settings.albums if a.immich_id in chosen],
-        [s for s in settings.smart_albums if s.id in chosen],
     )
 
 

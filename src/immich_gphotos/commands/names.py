@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from immich_gphotos.config import Settings
+from immich_gphotos.config import AlbumSelection, Settings, SmartAlbum
 from immich_gphotos.errors import AppError, UsageError
 from immich_gphotos.immich.client import ImmichClient
 from immich_gphotos.selection import Candidate, resolve_words, shell_quote
@@ -85,3 +85,18 @@ def resolve_selected(
                 f"{shell_quote(album.name)}` it first, then sync it."
             ) from None
         raise
+
+
+def chosen_albums(
+    settings: Settings, state: StateStore, immich: ImmichClient | None, wanted: Iterable[str]
+) -> tuple[list[AlbumSelection], list[SmartAlbum]]:
+    """The albums and smart albums a run works on: all selected, or those ``--album`` names
+    (either kind), in the config's order."""
+    wanted = list(wanted)
+    if not wanted:
+        return list(settings.albums), list(settings.smart_albums)
+    chosen = {c.id for c in resolve_selected(settings, state, wanted, immich)}
+    return (
+        [a for a in settings.albums if a.immich_id in chosen],
+        [s for s in settings.smart_albums if s.id in chosen],
+    )

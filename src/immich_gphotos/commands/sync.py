@@ -22,7 +22,7 @@ from immich_gphotos.budget import RequestBudget
 from immich_gphotos.clock import iso, utcnow
 from immich_gphotos.commands import auth as account
 from immich_gphotos.commands import metrics
-from immich_gphotos.commands.names import resolve_selected
+from immich_gphotos.commands.names import chosen_albums
 from immich_gphotos.config import AlbumSelection, Settings, SmartAlbum
 from immich_gphotos.credentials.backends import open_store
 from immich_gphotos.credentials.base import SecretStore, immich_api_key
@@ -172,7 +172,7 @@ def _run_sync(
                 retry=wiring.immich_retry,
             )
         )
-        selection = _selection(settings, state, immich, options.albums)
+        selection = chosen_albums(settings, state, immich, options.albums)
         if options.dry_run:
             immich.require_permissions()
             engine = _engine(
@@ -397,16 +397,3 @@ def _open_state(settings: Settings, dry_run: bool) -> StateStore:
         migrate(conn)
         return StateStore(conn, Path(":memory:"))
     return StateStore.open(settings.state_dir)
-
-
-def _selection(
-    settings: Settings, state: StateStore, immich: ImmichClient, wanted: tuple[str, ...]
-) -> tuple[list[AlbumSelection], list[SmartAlbum]]:
-    """The Immich albums and smart albums this run syncs (``--album`` names either kind)."""
-    if not wanted:
-        return list(settings.albums), list(settings.smart_albums)
-    chosen = {c.id for c in resolve_selected(settings, state, wanted, immich)}
-    return (
-        [a for a in settings.albums if a.immich_id in chosen],
-        [s for s in settings.smart_albums if s.id in chosen],
-    )
