@@ -34,6 +34,7 @@ from immich_gphotos.gphotos.models import (
     ItemResult,
     MediaItem,
     NewItem,
+    PatchRefused,
     ReferenceRefused,
 )
 from immich_gphotos.gphotos.uploads import ByteUploads, OpenStream
@@ -190,6 +191,51 @@ class GooglePhotosClient:
             json={"mediaItemIds": media_item_ids},
         )
 
+    def retitle_album(self, album_id: str, title: str) -> GoogleAlbum:
+        """albums.patch with updateMask=title; PatchRefused when the album is gone or not ours."""
+        title = clean(title)[:MAX_TITLE]
+        try:
+            return GoogleAlbum.from_api(
+                self._json(
+                    "PATCH",
+                    f"/v1/albums/{album_id}",
+                    params={"updateMask": "title"},
+                    json={"id": album_id, "title": title},
+                )
+            )
+        except GoogleApiError as exc:
+            raise _refused(exc) from None
+
+    def describe_item(self, media_item_id: str, description: str) -> None:
+        """mediaItems.patch with updateMask=description (as written: line breaks belong there);
+        PatchRefused when the item is not app-created or no longer in the library."""
+        try:
+            self._json(
+                "PATCH",
+                f"/v1/mediaItems/{media_item_id}",
+                params={"updateMask": "description"},
+                json={"id": media_item_id, "description": description[:MAX_DESCRIPTION]},
+            )
+        except GoogleApiError as exc:
+            raise _refused(exc) from None
+
+    def get_items(self, media_item_ids: list[str]) -> dict[str, MediaItem | None]:
+        """mediaItems.batchGet (up to 50): each id's item, or None where Google does not give it
+        (not app-created, or gone): since March 2025 the app sees only what it created."""
+        _check_batch(media_item_ids)
+        data = self._json(
+            "GET",
+            "/v1/mediaItems:batchGet",
+            params=[("mediaItemIds", m) for m in media_item_ids],
+        )
+        results = data.get("mediaItemResults") or []
+        found: dict[str, MediaItem | None] = dict.fromkeys(media_item_ids)
+        for media_id, raw in zip(media_item_ids, results, strict=False):  # in the order asked
+            item = raw.get("mediaItem")
+            if isinstance(item, dict) and item.get("id") == media_id:
+                found[media_id] = MediaItem.from_api(item)
+        return found
+
     def album_items(self, album_id: str, page_size: int = 100) -> Iterator[MediaItem]:
         """Every item of an album (paged); only for repair, never in steady state."""
         body: dict[str, Any] = {"albumId": album_id, "pageSize": page_size}
@@ -284,6 +330,13 @@ def _new_media_item(item: NewItem) -> dict[str, Any]:
     if item.description:
         entry["description"] = item.description[:MAX_DESCRIPTION]
     return entry
+
+
+def _refused(exc: GoogleApiError) -> GoogleApiError:
+    """A patch Google refuses for good (not ours, not app-created, gone) vs. one to retry."""
+    if exc.status in (400, 403, 404):
+        return PatchRefused(str(exc), status=exc.status or 400, reason=exc.reason)
+    return exc
 
 
 def _check_batch(items: list[Any]) -> None:

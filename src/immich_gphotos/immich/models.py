@@ -124,6 +124,13 @@ class ImmichAsset:
     # The description as written: it goes to Google as the item's description, where line breaks
     # belong; ``description`` is the inert form for anything shown or logged.
     raw_description: str | None = None
+    # Immich (v2.5+) keeps edits beside the original: ``isEdited``, and the edited rendition is
+    # downloaded with ``edited=true``; ``checksum`` stays the original's. An edit moves
+    # ``updatedAt`` (so do other changes), which is what tells a run to look closer.
+    is_edited: bool = False
+    updated_at: datetime | None = None
+    # exifInfo came with the listing: only then does a missing description mean "none"
+    exif_known: bool = False
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> ImmichAsset:
@@ -151,4 +158,7 @@ class ImmichAsset:
             owner_id=str(data.get("ownerId") or ""),
             external=data.get("libraryId") is not None,
             raw_description=description,
+            is_edited=bool(data.get("isEdited")),
+            updated_at=_parse_time(data.get("updatedAt")),
+            exif_known=isinstance(data.get("exifInfo"), dict),
         )
