@@ -126,7 +126,9 @@ def test_client_requests_and_stand_in_answers_follow_the_discovery_document(
         with pytest.raises(ReferenceRefused):
             photos.batch_add(other.id, ["no-such-item"])
         # follow-through: titles, descriptions, and which items are app-created
-        assert photos.retitle_album(album.id, "Conformance, renamed").title == "Conformance, renamed"
+        assert (
+            photos.retitle_album(album.id, "Conformance, renamed").title == "Conformance, renamed"
+        )
         photos.describe_item(made.media_item_id, "a new caption\nwith a second line")
         assert google.media[made.media_item_id].description == "a new caption\nwith a second line"
         preexisting = google.add_preexisting("c29tZSBvdGhlciBieXRlcw==", 9, "P.jpg")

@@ -1016,7 +1016,11 @@ class _Handler(BaseHTTPRequestHandler):
         results = []
         for media_id in ids:
             media = self.g.media.get(media_id)
-            if media is None or not media.app_created or media.client_id != self._token["client_id"]:
+            if (
+                media is None
+                or not media.app_created
+                or media.client_id != self._token["client_id"]
+            ):
                 results.append({"status": {"code": 3, "message": "Invalid media item id."}})
             else:
                 results.append({"mediaItem": self._media_json(media)})

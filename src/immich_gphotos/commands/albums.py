@@ -66,20 +66,30 @@ def add_albums(
     for album in chosen:  # the same album named twice counts once
         if album.id in present:
             current = present[album.id].get("google_title") or album.name
+            new_title = (title or "").strip()[:MAX_TITLE]
+            if not new_title or new_title == current:
+                messages.append(
+                    f'"{album.name}" is already selected (Google album "{current}"); nothing changed.'
+                )
+                continue
+            # a new title for a selected album: the next sync renames its Google album(s)
+            present[album.id]["google_title"] = new_title
+            added.append((album, new_title, False))
             messages.append(
-                f'"{album.name}" is already selected (Google album "{current}"); nothing changed.'
+                f'"{album.name}" -> Google album "{new_title}" (was "{current}"); the next sync renames it.'
             )
             continue
         google_title = (title or album.name).strip()[:MAX_TITLE]
         entries.append({"immich_id": album.id, "google_title": google_title})
-        added.append((album, google_title))
+        added.append((album, google_title, title is None))
         messages.append(f'Selected "{album.name}" -> Google album "{google_title}".')
     if added:
         saved = config_mod.save_raw(path, raw)
         state = StateStore.open(saved.state_dir)
         try:
-            for album, google_title in added:
-                state.upsert_album(album.id, album.name, google_title)
+            for album, google_title, follows_name in added:
+                # without --as the title follows the Immich name: a rename there renames it
+                state.upsert_album(album.id, album.name, google_title, follows_name)
         finally:
             state.close()
         messages.append(

@@ -35,6 +35,7 @@ from immich_gphotos.state.db import connect
 from immich_gphotos.state.migrations import migrate
 from immich_gphotos.state.records import SyncRecords
 from immich_gphotos.state.store import STATE_FILE_NAME, StateStore
+from immich_gphotos.sync import followplan
 from immich_gphotos.sync.context import Clients
 from immich_gphotos.sync.engine import SyncEngine
 from immich_gphotos.sync.events import LoggingReporter, Reporter
@@ -72,6 +73,11 @@ class SyncOutcome:
             "removals": plan.removals,
             "bytes": plan.bytes,
             "google_requests": plan.google_requests(),
+            **followplan.plan_json(
+                plan.follow
+                if isinstance(plan.follow, followplan.FollowPlan)
+                else followplan.FollowPlan()
+            ),
             "albums": [
                 {
                     "immich_id": a.spec.immich_id,

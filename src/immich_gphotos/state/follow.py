@@ -109,7 +109,7 @@ class FollowRecords:
                 "rendition_tag = coalesce(?, rendition_tag), "
                 "seen_updated_at = coalesce(?, seen_updated_at), "
                 "description_sent = coalesce(?, description_sent) WHERE immich_id = ?",
-                list(rows),
+                [(*rest, asset_id) for asset_id, *rest in rows],
             )
 
     # --- descriptions and titles

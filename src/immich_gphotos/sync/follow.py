@@ -103,10 +103,10 @@ def carry_out(ctx: RunContext, plan: Plan) -> None:
             f"{asset.file_name}: its new rendition failed 5 runs; `sync --retry-failed` tries again"
         )
     try:
-        _rescue(ctx, records)
         _rename(ctx, records, follow.renames)
         _describe(ctx, records, follow.descriptions)
         _replace(ctx, records, follow.replacements)
+        _rescue(ctx, records)  # last: a replacement may just have been given such an item
     except Stop:
         pass
 
@@ -206,6 +206,13 @@ def _replace(ctx: RunContext, records: FollowRecords, replacements: Sequence[Rep
                     unmade.append(r.asset.id)
             records.drop_replacements(unmade)  # failed (reported by upload_chunk): next run
             _complete(ctx, records, made)
+            for m in made:
+                if ctx.report.replaced <= MAX_LISTED:
+                    r = by_id[m.asset_id]
+                    ctx.reporter.log(
+                        f"{album.spec.name}: {r.asset.file_name} {r.why}: its Google item "
+                        f'replaced, the old one moved to "{REPLACED_TITLE}"'
+                    )
             ctx.check_stop()
 
 
@@ -313,8 +320,6 @@ def _complete(ctx: RunContext, records: FollowRecords, made: Sequence[OpenReplac
         [(m.asset_id, m.old_media_item_id, m.current_media_item_id or "") for m in made]
     )
     ctx.report.replaced += len(made)
-    for m in made[:MAX_LISTED]:
-        ctx.reporter.log(f"replaced the Google item of asset {m.asset_id} (edited in Immich)")
 
 
 def _add(ctx: RunContext, google_album_id: str, items: list[str]) -> set[str]:

@@ -220,8 +220,10 @@ def build(
         why, confirm = _rendition_change(asset, facts, sync, probed)
         replacing = False
         if why is not None:
-            home = next(
-                ((album_id, g) for album_id, g in view.albums_of[asset.id] if album_id in homes),
+            where = dict(view.albums_of[asset.id])
+            home = next(  # in place in the first album of the run that holds it (batchCreate
+                # takes a position); the others take it by reference, appended
+                ((a, where[a]) for a in homes if a in where),
                 None,
             )
             if facts.not_app_created:
@@ -315,3 +317,54 @@ def renames(albums: Sequence[AlbumPlan]) -> list[Rename]:
                     Rename(album.spec.immich_id, part.google_album_id, part.part, part.title, want)
                 )
     return out
+
+
+def plan_lines(follow: FollowPlan) -> list[str]:
+    """What a dry run says of the follow-through: each change and the Google requests it takes."""
+    lines = []
+    for r in follow.replacements:
+        lines.append(
+            f"replace {r.asset.file_name} ({r.why}) in {len(r.targets)} Google album(s): upload "
+            f"the {r.rendition} rendition once, batchCreate in place, batchAddMediaItems "
+            f'elsewhere, the old item to "{REPLACED_TITLE}" and out (batchRemoveMediaItems)'
+        )
+    for d in follow.descriptions:
+        lines.append(f"patch the description of {d.asset.file_name} (mediaItems.patch)")
+    for n in follow.renames:
+        lines.append(f'rename Google album "{n.old_title}" to "{n.new_title}" (albums.patch)')
+    for h in follow.held:
+        lines.append(f"leave {h.asset.file_name} as it is: {h.why}")
+    if follow.deferred:
+        lines.append(f"{follow.deferred} replacement(s) left for a later run (--limit)")
+    if not follow.empty:
+        lines.append(
+            f"follow-through: {len(follow.replacements)} replacement(s), "
+            f"{len(follow.descriptions)} description patch(es), {len(follow.renames)} "
+            f"album rename(s), about {follow.google_requests()} Google requests"
+        )
+    return lines
+
+
+def plan_json(follow: FollowPlan) -> dict[str, object]:
+    return {
+        "replacements": [
+            {
+                "immich_id": r.asset.id,
+                "file_name": r.asset.file_name,
+                "why": r.why,
+                "rendition": r.rendition,
+                "albums": len(r.targets),
+            }
+            for r in follow.replacements
+        ],
+        "description_patches": [
+            {"immich_id": d.asset.id, "file_name": d.asset.file_name} for d in follow.descriptions
+        ],
+        "renames": [
+            {"google_album_id": n.google_album_id, "from": n.old_title, "to": n.new_title}
+            for n in follow.renames
+        ],
+        "not_app_created": len(follow.held),
+        "replacements_deferred": follow.deferred,
+        "follow_google_requests": follow.google_requests(),
+    }

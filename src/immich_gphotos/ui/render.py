@@ -155,6 +155,10 @@ def plan_lines(plan: Any) -> list[str]:
         if a.deferred:
             line += f", {a.deferred} left for a later run (--limit)"
         lines.append(line)
+    from immich_gphotos.sync import followplan
+
+    if isinstance(plan.follow, followplan.FollowPlan):  # edits, descriptions, renames
+        lines.extend(followplan.plan_lines(plan.follow))
     lines.append(
         f"dry run: {plan.uploads} uploads ({human_bytes(plan.bytes)}), {plan.adds} adds, {plan.removals} removals, "
         f"about {plan.google_requests()} Google requests; nothing was changed"
