@@ -151,6 +151,8 @@ class GoogleStandIn:
         # set when a batchCreate has changed the library, before its answer goes out
         self.batch_processed = threading.Event()
         self.hold_method: str | None = None  # see hold_method_answers
+        self._method_answers = threading.Event()
+        self._method_answers.set()
         self.method_processed = threading.Event()
         self.testing_app = False  # the token answer says the refresh token dies in 7 days
         self._answers = threading.Event()  # clear: batchCreate answers are held back
@@ -212,13 +214,15 @@ class GoogleStandIn:
 
     def release_batch_answers(self) -> None:
         self._answers.set()
+        self._method_answers.set()
+        self.hold_method = None
 
     def hold_method_answers(self, method: str) -> None:
         """Like ``hold_batch_answers`` for the Library method whose "VERB path" ends with
         ``method`` (e.g. ``":batchRemoveMediaItems"``): it acts, sets ``method_processed``, and
-        its answer waits for ``release_batch_answers``."""
+        its answer waits for ``release_batch_answers`` (batchCreate still answers)."""
         self.hold_method = method
-        self._answers.clear()
+        self._method_answers.clear()
 
     def album_by_title(self, title: str) -> Album | None:
         live = [a for a in self.albums.values() if a.title == title and not a.deleted]
@@ -353,7 +357,7 @@ class _Handler(BaseHTTPRequestHandler):
         if status == 200 and getattr(self, "_hold", False):  # acted: hold the answer back
             self._hold = False
             self.g.method_processed.set()
-            self.g._answers.wait(120)
+            self.g._method_answers.wait(120)
         payload = json.dumps(data).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=UTF-8")
