@@ -16,6 +16,7 @@ from immich_gphotos.credentials.base import (
     SecretStore,
 )
 from immich_gphotos.errors import AppError
+from immich_gphotos.state.follow import LOGIN_EXPIRES_KEY, FollowRecords
 from immich_gphotos.state.store import StateStore
 
 REQUESTS_PER_ITEM = 1.02  # one raw upload each, plus one batchCreate per 50
@@ -39,6 +40,8 @@ class GoogleStatus:
     requests_today: int = 0
     daily_request_budget: int = 0
     runs_for_pending: int = 0
+    login_expires: str | None = None  # when the login dies (an app left in 'Testing'), ISO
+    replaced_items: int = 0  # old renditions in the "immich-gphotos: replaced" album
     error: str | None = None
 
 
@@ -114,6 +117,8 @@ def collect(settings: Settings, check_immich: bool = True) -> StatusReport:
     state = StateStore.open(settings.state_dir)
     try:
         google.requests_today = state.requests_on()
+        google.login_expires = state.get_meta(LOGIN_EXPIRES_KEY)
+        google.replaced_items = FollowRecords(state.conn).replaced_count()
         albums = []
         for selected in settings.albums:
             counts = state.album_counts(selected.immich_id)

@@ -92,6 +92,15 @@ def status_lines(report: StatusReport) -> list[str]:
         ],
         f"          requests today {g.requests_today} of {g.daily_request_budget} (Pacific day)",
     ]
+    if g.login_expires:  # an app left in 'Testing': Google ends the login on that day
+        lines.append(
+            f"          login ends {when(g.login_expires)} (app in 'Testing': publish it, then `auth`)"
+        )
+    if g.replaced_items:
+        lines.append(
+            f'          {g.replaced_items} replaced item(s) in "immich-gphotos: replaced" '
+            "(empty it in Google Photos)"
+        )
     if g.error:
         lines.append(f"          {g.error}")
     lines.append("")
