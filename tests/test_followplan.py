@@ -190,14 +190,15 @@ def test_properties_each_asset_replaced_at_most_once_in_albums_it_was_placed_in(
 ) -> None:  # type: ignore[no-untyped-def]
     sync = SyncSettings(edits=edits)
     assets, facts, where = [], {}, {}
-    for i, (is_edited, shown, moved, new_tag, albums) in enumerate(rows):
+    for i, (is_edited, shown, moved, _new_tag, albums) in enumerate(rows):
         a = asset(i, is_edited=is_edited, updated_at=SEEN + timedelta(hours=1 if moved else 0))
         assets.append((a, albums))
         facts[a.id] = _facts(i, shown, tag="t")
         where[a.id] = sorted(albums)
     plans = [_album(n, [a for a, al in assets if n in al]) for n in ("one", "two", "three")]
     view = _view(facts, where)
-    probed = {a.id: ("u" if rows[i][3] else "t") for i, a in enumerate(to_probe(plans, view, sync))}
+    new_tag = {f"a{i}": row[3] for i, row in enumerate(rows)}
+    probed = {a.id: ("u" if new_tag[a.id] else "t") for a in to_probe(plans, view, sync)}
     plan = build(plans, view, sync, probed)
     ids = [r.asset.id for r in plan.replacements]
     assert len(ids) == len(set(ids)), "an asset is uploaded once, whatever albums it is in"
