@@ -202,6 +202,13 @@ def test_a_renamed_immich_album_renames_every_part_of_its_google_album(
     assert not any(t.startswith("Holidays") for t in titles)
     assert world3.sync().returncode == 0
     assert sum(1 for m, _ in world3.google.requests if m == "PATCH") == 2, "once"
+    status = json.loads(run_in_process("status", "--json").stdout)
+    listed = json.loads(run_in_process("albums", "--json").stdout)
+    holidays = world3.album("Summer 2024").id
+    assert {a["google_title"] for a in status["albums"] if a["immich_id"] == holidays} == {
+        "Summer 2024"
+    }
+    assert {a["google_title"] for a in listed if a["id"] == holidays} == {"Summer 2024"}
 
 
 def test_albums_add_as_on_a_selected_album_renames_and_a_rename_in_immich_then_does_not(
@@ -261,3 +268,21 @@ def test_the_budget_stops_the_follow_through_cleanly_with_exit_6(world3: World) 
     assert world3.sync().returncode == 0
     world3.assert_mirrored("Holidays")
     assert len(world3.google_album(REPLACED_TITLE).items) == 5
+
+
+def test_an_edit_of_an_item_not_created_by_the_tool_is_left_alone_never_doubled(
+    world3: World,
+) -> None:
+    """Google would not let the old item leave the album, so no new one goes in beside it."""
+    hol4 = _asset(world3, "HOL_4.jpg")
+    world3.google.add_preexisting(hol4.content.sha1_base64, hol4.content.size, "HOL_4.jpg")
+    assert world3.sync().returncode == 0
+    world3.scenario.library.edit(hol4)
+    uploads = _uploads(world3)
+    result = world3.sync("--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["replaced"] == 0 and summary["not_app_created"] == 1
+    assert _uploads(world3) == uploads
+    holidays = world3.google.album_files(world3.google_album("Holidays").id)
+    assert len(holidays) == 5 and holidays[4].sha1 == hol4.content.sha1_base64

@@ -13,6 +13,7 @@ from immich_gphotos.commands.names import immich_candidates, resolve_all, select
 from immich_gphotos.config import Settings
 from immich_gphotos.errors import AppError, UsageError
 from immich_gphotos.immich.client import ImmichClient
+from immich_gphotos.state.follow import FollowRecords
 from immich_gphotos.state.store import StateStore
 
 MAX_TITLE = 500  # Google's album title limit
@@ -25,6 +26,7 @@ def list_albums(settings: Settings, immich: ImmichClient) -> list[dict[str, Any]
     state = StateStore.open(settings.state_dir)
     try:
         synced = state.last_synced()
+        followed = FollowRecords(state.conn).followed_titles()
     finally:
         state.close()
     rows = []
@@ -40,11 +42,18 @@ def list_albums(settings: Settings, immich: ImmichClient) -> list[dict[str, Any]
                 "owned": album.owner_id == me.id,
                 "shared": album.shared,
                 "selected": choice is not None,
-                "google_title": (choice.google_title or album.name) if choice else None,
+                "google_title": _title(choice.google_title, album.name, followed.get(album.id))
+                if choice
+                else None,
                 "last_synced": synced.get(album.id),
             }
         )
     return rows
+
+
+def _title(configured: str | None, name: str, followed: str | None) -> str:
+    """A title saved without --as follows the Immich name (a rename renames the Google album)."""
+    return name if configured is None or configured == followed else configured
 
 
 def add_albums(

@@ -119,6 +119,7 @@ def collect(settings: Settings, check_immich: bool = True) -> StatusReport:
         google.requests_today = state.requests_on()
         google.login_expires = state.get_meta(LOGIN_EXPIRES_KEY)
         google.replaced_items = FollowRecords(state.conn).replaced_count()
+        followed = FollowRecords(state.conn).followed_titles()
         albums = []
         for selected in settings.albums:
             counts = state.album_counts(selected.immich_id)
@@ -128,7 +129,13 @@ def collect(settings: Settings, check_immich: bool = True) -> StatusReport:
                 AlbumStatus(
                     immich_id=selected.immich_id,
                     name=name,
-                    google_title=selected.google_title or counts.google_title or name,
+                    # a title without --as follows the Immich name: the last sync's is current
+                    google_title=(
+                        counts.google_title
+                        if selected.google_title in (None, followed.get(selected.immich_id))
+                        else selected.google_title
+                    )
+                    or name,
                     google_album_id=counts.google_album_id,
                     in_sync=counts.in_sync,
                     pending=max(counts.pending, size - known),
