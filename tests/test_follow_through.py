@@ -286,3 +286,19 @@ def test_an_edit_of_an_item_not_created_by_the_tool_is_left_alone_never_doubled(
     assert _uploads(world3) == uploads
     holidays = world3.google.album_files(world3.google_album("Holidays").id)
     assert len(holidays) == 5 and holidays[4].sha1 == hol4.content.sha1_base64
+
+
+def test_check_knows_the_replaced_album_and_finds_nothing_amiss_after_a_replacement(
+    world3: World,
+) -> None:
+    """The "replaced" album is the tool's own (its id kept in the state), not an unknown album
+    a lost state forgot: `check` after a replacement reports no difference."""
+    hol2 = _in_two_albums(world3)
+    assert world3.sync().returncode == 0
+    world3.scenario.library.edit(hol2)
+    assert world3.sync().returncode == 0
+    assert world3.google.album_by_title(REPLACED_TITLE) is not None
+    result = run_in_process("check", "--json")
+    report = json.loads(result.stdout)
+    assert report["unknown_albums"] == [], report["unknown_albums"]
+    assert result.returncode == 0, result.stdout

@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 
 from immich_gphotos.clock import iso
+from immich_gphotos.state.follow import LOGIN_EXPIRES_KEY
 from immich_gphotos.state.store import StateStore
 from tests.helpers import run_cli, set_config
 from tests.inprocess import run_in_process
@@ -28,7 +29,7 @@ def _login(google) -> str:  # type: ignore[no-untyped-def]
 
 def test_auth_warns_of_a_testing_app_and_status_shows_the_end(configured, state_dir) -> None:  # type: ignore[no-untyped-def]
     _, google = configured
-    google.testing_app = True
+    google.refresh_token_lifetime = 604799  # an app left in Testing: 7 days
     said = _login(google)
     assert "publish" in said and "auth` again" in said and "7 days" in said
     status = json.loads(run_cli("status", "--json").stdout)
@@ -36,7 +37,7 @@ def test_auth_warns_of_a_testing_app_and_status_shows_the_end(configured, state_
     assert timedelta(days=6, hours=23) < ends - datetime.now(UTC) <= timedelta(days=7)
     assert "login ends" in run_cli("status").stdout
 
-    google.testing_app = False  # published, then `auth` again: no end any more
+    google.refresh_token_lifetime = None  # published, then `auth` again: no end any more
     said = _login(google)
     assert "publish" not in said
     assert json.loads(run_cli("status", "--json").stdout)["google"]["login_expires"] is None
@@ -46,7 +47,7 @@ def _ends_in(world: World, hours: float) -> str:
     state = StateStore.open(world.state_dir)
     try:
         value = iso(datetime.now(UTC) + timedelta(hours=hours))
-        state.set_meta("login_expires", value)
+        state.set_meta(LOGIN_EXPIRES_KEY, value)
         return value
     finally:
         state.close()

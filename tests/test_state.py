@@ -26,6 +26,7 @@ EXPECTED_COLUMNS = {
         "item_count",
         "created_at",
         "verified_at",
+        "product_url",
     },
     "assets": {
         "immich_id",
@@ -108,10 +109,10 @@ def test_migrates_a_blank_database_from_version_0(tmp_path: Path) -> None:
 def test_the_follow_through_migration_keeps_what_older_releases_placed(tmp_path: Path) -> None:
     """Every item an older release made shows the original (it never uploaded an edit); a
     title saved from the Immich name (no --as) follows that name from now on."""
-    from immich_gphotos.state.migrations import m003_follow_through
+    from immich_gphotos.state.migrations import m004_follow_through
 
     conn = connect(tmp_path / "s.db")
-    before = MIGRATIONS[: MIGRATIONS.index(m003_follow_through)]
+    before = MIGRATIONS[: MIGRATIONS.index(m004_follow_through)]
     migrate(conn, before)
     conn.executescript(
         """
@@ -229,3 +230,18 @@ def test_pacific_day_rolls_over_at_pacific_midnight() -> None:
     assert str(pacific_day(datetime(2026, 7, 2, 6, 59, tzinfo=UTC))) == "2026-07-01"  # 23:59 PDT
     assert str(pacific_day(datetime(2026, 7, 2, 7, 0, tzinfo=UTC))) == "2026-07-02"
     assert str(pacific_day(datetime(2026, 1, 2, 7, 59, tzinfo=UTC))) == "2026-01-01"  # 23:59 PST
+
+
+def test_a_version_2_state_gains_the_google_link_and_keeps_its_albums(tmp_path: Path) -> None:
+    """A state written before links were kept: its Google albums stay, the link is just empty."""
+    conn = connect(tmp_path / "s.db")
+    migrate(conn, MIGRATIONS[:2])
+    conn.execute("INSERT INTO albums(immich_id, name) VALUES('a', 'Family')")
+    conn.execute(
+        "INSERT INTO google_albums(immich_album_id, google_album_id, title, created_at) "
+        "VALUES('a', 'g1', 'Family', '2024-01-01T00:00:00Z')"
+    )
+    conn.commit()
+    migrate(conn)
+    row = conn.execute("SELECT google_album_id, product_url FROM google_albums").fetchone()
+    assert tuple(row) == ("g1", None)

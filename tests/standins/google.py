@@ -11,8 +11,9 @@ storage full, invalid_grant, connections dropped mid-upload, and ``hold_batch_an
 batchCreate's answer back after Google has acted on it (the window a crash test kills in);
 ``hold_method_answers`` does the same for any Library method (``":batchRemoveMediaItems"``...).
 ``mediaItems.patch`` (description) and ``albums.patch`` (title) change only app-created objects,
-``mediaItems.batchGet`` sees only app-created items, and with ``testing_app`` the token answer
-carries ``refresh_token_expires_in`` as Google's does for an app left in 'Testing'.
+``mediaItems.batchGet`` sees only app-created items, and with ``refresh_token_lifetime`` set the
+token answer carries ``refresh_token_expires_in`` as Google's does for an app left in 'Testing'
+(604799 seconds, 7 days).
 
 Run on its own: ``python -m tests.standins.google --port 8765 --client-secrets client.json``.
 """
@@ -110,6 +111,8 @@ class Faults:
     invalid_grant: bool = False  # refresh tokens stop working (revoked, or 'Testing' expiry)
     daily_quota: int | None = None  # answer the daily-quota 429 past this many requests
     upload_url_base: str | None = None  # resumable sessions point here instead of at the stand-in
+    pages: str | None = None  # albums.list and search pages: "repeat" (the same token again)
+    #                           or "endless" (always one more page), as a broken server might
     seed: int = 11
     rng: random.Random = field(init=False)
 
@@ -129,6 +132,8 @@ class GoogleStandIn:
         self.clients = {client_id: client_secret}
         self.consent = "approve"  # approve | deny | wrong_state
         self.access_token_lifetime = 3599
+        # an app in 'Testing' status: Google says how long the refresh token lives (7 days)
+        self.refresh_token_lifetime: int | None = None
         self.granted_scopes: set[str] | None = None  # None: grant what was asked
         self.faults = Faults()
         self.album_limit = 20_000
@@ -154,9 +159,12 @@ class GoogleStandIn:
         self._method_answers = threading.Event()
         self._method_answers.set()
         self.method_processed = threading.Event()
-        self.testing_app = False  # the token answer says the refresh token dies in 7 days
         self._answers = threading.Event()  # clear: batchCreate answers are held back
         self._answers.set()
+        # the same for albums.create: set once an album is made, its answer held while clear
+        self.album_processed = threading.Event()
+        self._album_answers = threading.Event()
+        self._album_answers.set()
         self.duplicates_apart = True  # the same bytes created twice by the app: two items
         # sha1 -> capture time (RFC 3339) or None: what Google would read from the file's EXIF
         self.capture_time: Callable[[str], str | None] = lambda sha1: None
@@ -223,6 +231,14 @@ class GoogleStandIn:
         its answer waits for ``release_batch_answers`` (batchCreate still answers)."""
         self.hold_method = method
         self._method_answers.clear()
+
+    def hold_album_answers(self) -> None:
+        """From now on albums.create makes the album, sets ``album_processed``, then keeps its
+        answer back until ``release_album_answers``."""
+        self._album_answers.clear()
+
+    def release_album_answers(self) -> None:
+        self._album_answers.set()
 
     def album_by_title(self, title: str) -> Album | None:
         live = [a for a in self.albums.values() if a.title == title and not a.deleted]
@@ -480,8 +496,8 @@ class _Handler(BaseHTTPRequestHandler):
                     "scope": " ".join(sorted(entry["scopes"])),
                     "token_type": "Bearer",
                 }
-                if self.g.testing_app:  # an External app in 'Testing': 7 days, as Google says
-                    answer["refresh_token_expires_in"] = 604799
+                if self.g.refresh_token_lifetime is not None:  # an app in 'Testing' (7 days)
+                    answer["refresh_token_expires_in"] = self.g.refresh_token_lifetime
                 return self._json(answer)
             if grant == "refresh_token":
                 refresh = form.get("refresh_token", "")
@@ -501,8 +517,8 @@ class _Handler(BaseHTTPRequestHandler):
                     "scope": " ".join(sorted(scopes)),
                     "token_type": "Bearer",
                 }
-                if self.g.testing_app:
-                    answer["refresh_token_expires_in"] = 604799
+                if self.g.refresh_token_lifetime is not None:
+                    answer["refresh_token_expires_in"] = self.g.refresh_token_lifetime
                 return self._json(answer)
         return self._json({"error": "unsupported_grant_type"}, 400)
 
@@ -546,13 +562,13 @@ class _Handler(BaseHTTPRequestHandler):
             ("POST", r"/v1/uploads", self.uploads),
             ("POST", r"/v1/mediaItems:batchCreate", self.batch_create),
             ("POST", r"/v1/mediaItems:search", self.search),
+            ("GET", r"/v1/mediaItems:batchGet", self.batch_get),
             ("POST", r"/v1/albums", self.create_album),
             ("GET", r"/v1/albums", self.list_albums),
             ("GET", r"/v1/albums/(?P<id>[^/:]+)", self.get_album),
             ("POST", r"/v1/albums/(?P<id>[^/:]+):batchAddMediaItems", self.batch_add),
             ("POST", r"/v1/albums/(?P<id>[^/:]+):batchRemoveMediaItems", self.batch_remove),
             ("PATCH", r"/v1/albums/(?P<id>[^/:]+)", self.patch_album),
-            ("GET", r"/v1/mediaItems:batchGet", self.batch_get),
             ("PATCH", r"/v1/mediaItems/(?P<id>[^/:]+)", self.patch_media_item),
         ]
         for verb, pattern, handler in routes:
@@ -905,9 +921,34 @@ class _Handler(BaseHTTPRequestHandler):
         ]
         page = visible[start : start + size]
         data: dict[str, Any] = {"mediaItems": [self._media_json(self.g.media[m]) for m in page]}
-        if start + size < len(visible):
+        self._next_page(data, start, size, len(visible))
+        self._json(data if page or "nextPageToken" in data else {})
+
+    def _next_page(self, data: dict[str, Any], start: int, size: int, total: int) -> None:
+        if self.g.faults.pages == "repeat":
+            data["nextPageToken"] = "0"
+        elif self.g.faults.pages == "endless" or start + size < total:
             data["nextPageToken"] = str(start + size)
-        self._json(data if page else {})
+
+    def batch_get(self) -> None:
+        """Items by id, in the order asked; one this client did not create is an error entry."""
+        self._need(READ_APP)
+        self._body()
+        ids = parse_qs(urlsplit(self.path).query).get("mediaItemIds") or []
+        if not 1 <= len(ids) <= 50 or len(set(ids)) != len(ids):
+            raise _bad("Request must contain between 1 and 50 distinct mediaItemIds.")
+        results = []
+        for media_id in ids:
+            media = self.g.media.get(media_id)
+            if (
+                media is None
+                or not media.app_created
+                or media.client_id != self._token["client_id"]
+            ):
+                results.append({"status": {"code": 3, "message": "Invalid media item ID."}})
+            else:
+                results.append({"mediaItem": self._media_json(media)})
+        self._json({"mediaItemResults": results})
 
     # albums
 
@@ -919,17 +960,27 @@ class _Handler(BaseHTTPRequestHandler):
         with self.g.lock:
             album = Album(_new_id("alb"), title, self._token["client_id"])
             self.g.albums[album.id] = album
+        self.g.album_processed.set()
+        self.g._album_answers.wait(120)
         self._json(self._album_json(album))
 
     def list_albums(self) -> None:
+        """The app's own albums (since March 2025 no other), 20 a page unless asked, at most 50."""
         self._need(READ_APP)
         self._body()
+        size = int(self.query.get("pageSize") or 20)
+        if not 1 <= size <= 50:
+            raise _bad("pageSize must be at most 50.")
+        start = int(self.query.get("pageToken") or 0)
         mine = [
             a
             for a in self.g.albums.values()
             if not a.deleted and a.client_id == self._token["client_id"]
         ]
-        self._json({"albums": [self._album_json(a) for a in mine]} if mine else {})
+        page = mine[start : start + size]
+        data: dict[str, Any] = {"albums": [self._album_json(a) for a in page]}
+        self._next_page(data, start, size, len(mine))
+        self._json(data if page or "nextPageToken" in data else {})
 
     def get_album(self) -> None:
         self._need(READ_APP)
@@ -1008,27 +1059,6 @@ class _Handler(BaseHTTPRequestHandler):
         with self.g.lock:
             media.description = description
         self._json(self._media_json(media))
-
-    def batch_get(self) -> None:
-        """mediaItems.batchGet: up to 50 ids, a result each, in order; only app-created items."""
-        self._need(READ_APP)
-        self._body()
-        parts = urlsplit(self.path)
-        ids = parse_qs(parts.query).get("mediaItemIds") or []
-        if not 1 <= len(ids) <= 50 or len(set(ids)) != len(ids):
-            raise _bad("mediaItemIds must hold 1 to 50 distinct ids.")
-        results = []
-        for media_id in ids:
-            media = self.g.media.get(media_id)
-            if (
-                media is None
-                or not media.app_created
-                or media.client_id != self._token["client_id"]
-            ):
-                results.append({"status": {"code": 3, "message": "Invalid media item id."}})
-            else:
-                results.append({"mediaItem": self._media_json(media)})
-        self._json({"mediaItemResults": results})
 
 
 def main() -> None:

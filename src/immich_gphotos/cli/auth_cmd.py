@@ -74,7 +74,8 @@ def auth(
     if status:
         result = account.login_status(settings, store)
         say(f"Google OAuth client: {result.client_id}")
-        say("Login stored: " + ("yes" if result.token_stored else "no") + f" ({store.describe()})")
+        say("Login stored: " + ("yes" if result.token_stored else "no"))
+        say(f"Secrets kept in: {store.describe()}")
         if result.refresh_works:
             say("Login refreshes: yes")
             return
@@ -121,7 +122,7 @@ def _login(settings, store, *, no_browser: bool, port: int, new_client: bool, ti
             say(
                 f"Then either let the browser reach 127.0.0.1:{flow.port}, or paste here the address it was sent to (starting http://127.0.0.1:{flow.port}/):"
             )
-            flow.read_pasted()
+            flow.read_pasted(complain=say)
 
     done = login(
         settings, store, port=port, new_client=new_client, timeout=timeout, present=present

@@ -10,6 +10,7 @@ from immich_gphotos import config as config_mod
 from immich_gphotos.clock import iso
 from immich_gphotos.commands.connect import open_immich
 from immich_gphotos.commands.names import immich_candidates, resolve_all, selected_candidates
+from immich_gphotos.commands.smart import smart_rows
 from immich_gphotos.config import Settings
 from immich_gphotos.errors import AppError, UsageError
 from immich_gphotos.immich.client import ImmichClient
@@ -27,6 +28,7 @@ def list_albums(settings: Settings, immich: ImmichClient) -> list[dict[str, Any]
     try:
         synced = state.last_synced()
         followed = FollowRecords(state.conn).followed_titles()
+        links = state.google_urls()
     finally:
         state.close()
     rows = []
@@ -34,7 +36,10 @@ def list_albums(settings: Settings, immich: ImmichClient) -> list[dict[str, Any]
         choice = selected.get(album.id)
         rows.append(
             {
+                "kind": "album",
                 "id": album.id,
+                "immich_id": album.id,
+                "smart_id": None,
                 "name": album.raw_name,  # as written (--json); the table shows it made inert
                 "asset_count": album.asset_count,
                 "last_change": iso(album.last_change) if album.last_change else None,
@@ -46,8 +51,11 @@ def list_albums(settings: Settings, immich: ImmichClient) -> list[dict[str, Any]
                 if choice
                 else None,
                 "last_synced": synced.get(album.id),
+                "google_url": links.get(album.id) if choice else None,
             }
         )
+    if settings.smart_albums:  # after the Immich albums, with their criteria and match counts
+        rows += smart_rows(settings, immich, synced)
     return rows
 
 
@@ -71,6 +79,7 @@ def add_albums(
     raw = copy.deepcopy(config_mod.load_raw(path))
     entries: list[dict[str, Any]] = raw.setdefault("albums", [])
     present = {e.get("immich_id"): e for e in entries}
+    smart_titles = {s.title for s in settings.smart_albums}
     messages, added = [], []
     for album in chosen:  # the same album named twice counts once
         if album.id in present:
@@ -89,6 +98,11 @@ def add_albums(
             )
             continue
         google_title = (title or album.name).strip()[:MAX_TITLE]
+        if google_title in smart_titles:
+            raise UsageError(
+                f'"{google_title}" is already the title of a smart album; give the Google album '
+                "another title with --as TITLE (titles are unique among all albums)."
+            )
         entries.append({"immich_id": album.id, "google_title": google_title})
         added.append((album, google_title, title is None))
         messages.append(f'Selected "{album.name}" -> Google album "{google_title}".')
@@ -110,7 +124,7 @@ def add_albums(
 def remove_albums(path: Path, settings: Settings, names: list[str]) -> list[str]:
     """Deselect; matching is against the selected albums, so a deleted Immich album can still go
     (by its id, the name the state recorded, or its Google title, when Immich cannot answer)."""
-    if not settings.albums:
+    if not settings.albums and not settings.smart_albums:
         raise UsageError("No albums are selected, so there is nothing to remove.")
     state = StateStore.open(settings.state_dir)
     try:
@@ -128,7 +142,14 @@ def remove_albums(path: Path, settings: Settings, names: list[str]) -> list[str]
     gone = {c.id for c in chosen}
     raw = copy.deepcopy(config_mod.load_raw(path))
     raw["albums"] = [e for e in raw.get("albums", []) if e.get("immich_id") not in gone]
-    if not raw["albums"]:
-        del raw["albums"]
+    raw["smart_albums"] = [e for e in raw.get("smart_albums", []) if e.get("id") not in gone]
+    for key in ("albums", "smart_albums"):
+        if not raw[key]:
+            del raw[key]
     config_mod.save_raw(path, raw)
-    return [f'Deselected "{c.name}"; its Google album is left as it is.' for c in chosen]
+    smart = {s.id for s in settings.smart_albums}
+    return [
+        f'{"Removed smart album" if c.id in smart else "Deselected"} "{c.name}"; '
+        "its Google album is left as it is."
+        for c in chosen
+    ]

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import threading
+from collections.abc import Callable
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,8 +21,9 @@ from immich_gphotos import signals
 from immich_gphotos.budget import RequestBudget
 from immich_gphotos.clock import iso, utcnow
 from immich_gphotos.commands import auth as account
-from immich_gphotos.commands.names import resolve_selected
-from immich_gphotos.config import AlbumSelection, Settings
+from immich_gphotos.commands import metrics
+from immich_gphotos.commands.names import chosen_albums
+from immich_gphotos.config import AlbumSelection, Settings, SmartAlbum
 from immich_gphotos.credentials.backends import open_store
 from immich_gphotos.credentials.base import SecretStore, immich_api_key
 from immich_gphotos.errors import AppError, AuthError, ConfigError, ExitCode, StateUnwritable
@@ -57,6 +60,10 @@ class Wiring:
 
     immich_retry: RetryPolicy | None = None
     google_retry: RetryPolicy | None = None
+    # `sync --every` (commands/every.py): the wait between runs, on the stop event (True: stopped),
+    # and the random delay added to the interval; None: a real wait and a random delay
+    wait: Callable[[threading.Event, float], bool] | None = None
+    jitter: Callable[[float], float] | None = None
 
 
 @dataclass
@@ -82,7 +89,9 @@ class SyncOutcome:
             ),
             "albums": [
                 {
-                    "immich_id": a.spec.immich_id,
+                    "kind": a.spec.kind,
+                    "immich_id": a.spec.album_id,
+                    "smart_id": a.spec.smart_id,
                     "name": a.spec.name,
                     "google_title": a.spec.google_title,
                     "create_album": a.create,
@@ -128,9 +137,28 @@ def run_sync(
     stop: threading.Event | None = None,
     wiring: Wiring | None = None,
 ) -> SyncOutcome:
-    if not settings.albums:
+    """One run. The metrics file, if one is configured, is written at the end of every real run
+    (while its log is open, by ``_Run``), and here for one that failed before it started; a run
+    refused by the lock writes none: the run holding the lock writes its own."""
+    try:
+        return _run_sync(settings, options, reporter, stop, wiring)
+    except AppError as exc:
+        if not (options.dry_run or exc.notified or exc.exit_code == ExitCode.LOCKED):
+            metrics.write(settings, exc.exit_code)
+        raise
+
+
+def _run_sync(
+    settings: Settings,
+    options: RunOptions,
+    reporter: Reporter,
+    stop: threading.Event | None,
+    wiring: Wiring | None,
+) -> SyncOutcome:
+    if not settings.albums and not settings.smart_albums:
         raise ConfigError(
-            f"No albums are selected in {settings.path}; run `immich-gphotos albums add NAME` first."
+            f"No albums are selected in {settings.path}; run `immich-gphotos albums add NAME` "
+            "(or `albums smart TITLE ...`) first."
         )
     wiring = wiring or Wiring()
     store = open_store(settings.secrets_backend, settings.state_dir)
@@ -152,8 +180,9 @@ def run_sync(
                 retry=wiring.immich_retry,
             )
         )
-        selection = _selection(settings, state, immich, options.albums)
+        selection = chosen_albums(settings, state, immich, options.albums)
         if options.dry_run:
+            immich.require_permissions()
             engine = _engine(
                 settings, Clients(immich, None), state, reporter, stop, options, selection
             )
@@ -170,11 +199,12 @@ def _engine(
     reporter: Reporter,
     stop: threading.Event,
     options: RunOptions,
-    selection: list[AlbumSelection],
+    selection: tuple[list[AlbumSelection], list[SmartAlbum]],
 ) -> SyncEngine:
     """The one place a SyncEngine is built."""
+    albums, smart = selection
     return SyncEngine(
-        settings.sync, clients, SyncRecords(state), reporter, stop, options, selection
+        settings.sync, clients, SyncRecords(state), reporter, stop, options, albums, smart
     )
 
 
@@ -192,13 +222,17 @@ class _Run:
     key: str
     wiring: Wiring
 
-    def execute(self, immich: ImmichClient, selection: list[AlbumSelection]) -> SyncOutcome:
+    def execute(
+        self, immich: ImmichClient, selection: tuple[list[AlbumSelection], list[SmartAlbum]]
+    ) -> SyncOutcome:
         settings, state, stack = self.settings, self.state, self.stack
         secrets = [self.key]
         handler = open_log(settings.state_dir, secrets)
         stack.callback(close_log, handler)
         log = logging.getLogger("immich_gphotos.sync")
-        log.info("sync started: %d album(s), pid %d", len(selection), os.getpid())
+        log.info(
+            "sync started: %d album(s), pid %d", len(selection[0]) + len(selection[1]), os.getpid()
+        )
         for warning in security_warnings(settings):
             log.warning(warning)
         run_id = state.start_run()
@@ -211,6 +245,7 @@ class _Run:
         try:
             notifier.started()
             previous = state.get_meta(OUTCOME_KEY)
+            immich.require_permissions()  # before anything is created in Google
             clients = self._with_google(immich, secrets)
             engine = _engine(
                 settings,
@@ -236,6 +271,8 @@ class _Run:
             outcome = notifier.finished(exc.exit_code, exc.message, previous)
             with suppress(StateUnwritable):
                 _remember(state, outcome)
+            exc.notified = True
+            metrics.write(settings, exc.exit_code)
             raise
         except KeyboardInterrupt as exc:  # a first signal before the engine (or, embedded
             # without signals.install(), a second one inside it)
@@ -250,15 +287,19 @@ class _Run:
                 if placing
                 else "it stopped before placing anything in Google, so nothing needed saving",
             )
+            metrics.write(settings, ExitCode.INTERRUPTED)
             raise
         try:
             _finish_run(state, run_id, report)
             _remember(state, notifier.finished(report.exit_code, summary_line(report), previous))
+            keep_backup(state, log)
+            metrics.write(settings, report.exit_code, report)
         except KeyboardInterrupt as exc:  # a first signal after the engine: its work is saved
             log.warning("sync interrupted after it finished its work (exit 130)")
             report.stopped = "interrupted"
             _finish_run(state, run_id, report)
             _saved(exc, "the sync had finished its work, and all of it is saved")
+            metrics.write(settings, ExitCode.INTERRUPTED, report)
             raise
         signals.finishing()  # recorded as it ends: a late signal must not contradict the record
         return SyncOutcome(report=report)
@@ -366,6 +407,15 @@ def _record_hard_exit(state: StateStore, run_id: int, clients: Clients) -> None:
     state.finish_run(run_id, ExitCode.INTERRUPTED, google_requests=sent, stopped="interrupted")
 
 
+def keep_backup(state: StateStore, log: logging.Logger) -> None:
+    """After a run that finished (its progress all saved): the consistent copy beside the state.
+    A copy that cannot be made is logged; it never changes the run's exit code."""
+    try:
+        state.backup()
+    except (AppError, OSError, sqlite3.Error) as exc:
+        log.warning("the state backup was not made: %s", exc)
+
+
 def _remember(state: StateStore, value: str | None) -> None:
     if value is not None:
         state.set_meta(OUTCOME_KEY, value)
@@ -378,12 +428,3 @@ def _open_state(settings: Settings, dry_run: bool) -> StateStore:
         migrate(conn)
         return StateStore(conn, Path(":memory:"))
     return StateStore.open(settings.state_dir)
-
-
-def _selection(
-    settings: Settings, state: StateStore, immich: ImmichClient, wanted: tuple[str, ...]
-) -> list[AlbumSelection]:
-    if not wanted:
-        return list(settings.albums)
-    chosen = {c.id for c in resolve_selected(settings, state, wanted, immich)}
-    return [a for a in settings.albums if a.immich_id in chosen]

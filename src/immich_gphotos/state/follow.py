@@ -24,7 +24,9 @@ class OpenReplacement:
 
 
 REPLACED_ALBUM_KEY = "replaced_album_id"  # meta: the Google album old renditions go to
-LOGIN_EXPIRES_KEY = "login_expires"  # meta: when the stored refresh token dies (ISO), if it does
+# meta: when the stored refresh token dies (ISO), if Google said (an app left in "Testing");
+# the same value `status`, the sync warning and the metrics file read
+LOGIN_EXPIRES_KEY = "google_login_expires_at"
 LOGIN_WARNED_KEY = "login_expiry_notified"  # meta: the expiry the notify command was run for
 
 

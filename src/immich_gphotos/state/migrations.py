@@ -130,7 +130,14 @@ def m002_batch_intents(db: sqlite3.Connection) -> None:
 
 
 @migration
-def m003_follow_through(db: sqlite3.Connection) -> None:
+def m003_google_album_url(db: sqlite3.Connection) -> None:
+    """The Google album's link (Google's productUrl from albums.create/get), for `albums` and
+    `status` to show. NULL for albums made before, until the next albums.get fills it in."""
+    db.executescript("ALTER TABLE google_albums ADD COLUMN product_url TEXT;")
+
+
+@migration
+def m004_follow_through(db: sqlite3.Connection) -> None:
     """What a Google item shows, so a later edit, description or rename in Immich can follow.
 
     Per asset: which rendition its Google item holds (``original`` | ``edited``; every item an

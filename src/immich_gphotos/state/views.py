@@ -68,6 +68,7 @@ class IntentAsset:
     mime: str | None
     file_name: str
     file_created_at: datetime
+    captured_at: datetime | None = None  # not recorded: recovery matches on fileCreatedAt
 
 
 @dataclass(frozen=True)

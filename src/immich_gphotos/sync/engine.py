@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from contextlib import suppress
 
-from immich_gphotos.config import AlbumSelection, SyncSettings
+from immich_gphotos.config import AlbumSelection, SmartAlbum, SyncSettings
 from immich_gphotos.gphotos import limits
 from immich_gphotos.state.records import SyncRecords
 from immich_gphotos.sync import follow
@@ -40,9 +40,11 @@ class SyncEngine:
         stop: threading.Event,
         options: RunOptions,
         selection: list[AlbumSelection],
+        smart: list[SmartAlbum] | None = None,
     ) -> None:
         self.ctx = RunContext(sync, clients, records, reporter, stop, options)
         self.selection = selection
+        self.smart = smart or []
         self._problems: dict[str, str] = {}  # album id -> why it could not be read from Immich
 
     @property
@@ -53,7 +55,7 @@ class SyncEngine:
         """Read the selected albums from Immich and plan against the state (no writes anywhere)."""
         ctx = self.ctx
         recover(ctx)  # batches Google may hold that the state never recorded, before planning
-        fetched = fetch_albums(ctx.clients.immich, self.selection)
+        fetched = fetch_albums(ctx.clients.immich, self.selection, self.smart)
         self._problems = fetched.problems
         specs = follow.before_planning(ctx, fetched.specs, self.selection)  # renames, replacements
         state = ctx.records.snapshot([s.immich_id for s in specs])
@@ -75,6 +77,14 @@ class SyncEngine:
                 result.problems.append(problem)
                 ctx.report.albums.append(result)
                 ctx.reporter.log(f"album {selected.immich_id}: {problem}")
+        for smart in self.smart:
+            problem = self._problems.get(smart.id)
+            if problem is not None:
+                result = AlbumResult(smart.id, smart.title, smart.title, kind="smart")
+                result.unreadable = True  # exit 1: the user has to change its criteria
+                result.problems.append(problem)
+                ctx.report.albums.append(result)
+                ctx.reporter.log(f'smart album "{smart.title}": {problem}')
         for album in plan.albums:
             result = AlbumResult(
                 album.spec.immich_id,
@@ -85,6 +95,7 @@ class SyncEngine:
                 deferred=album.deferred,
                 skipped=len(album.skips),
                 removal_refused=album.removal_refused,
+                kind=album.spec.kind,
             )
             ctx.report.albums.append(result)
             if not ctx.ended and ctx.stop.is_set():  # no new album's Google work after a signal

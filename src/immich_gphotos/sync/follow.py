@@ -232,7 +232,7 @@ def _still_ours(
         ctx.check_stop()
         batch = replacements[start : start + MAX_BATCH]
         found = ctx.call(
-            lambda b=batch: ctx.google.get_items([r.old_media_item_id for r in b])  # type: ignore[misc]
+            lambda b=batch: ctx.google.batch_get([r.old_media_item_id for r in b])  # type: ignore[misc]
         )
         for r in batch:
             if found.get(r.old_media_item_id) is None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from immich_gphotos.clock import iso
 from immich_gphotos.config import AlbumSelection, SyncSettings
@@ -69,8 +69,13 @@ def follow_titles(
     out = []
     for spec in specs:
         configured = titles.get(spec.immich_id)
-        if configured is not None and followed.get(spec.immich_id) == configured:
-            spec = AlbumSpec(spec.immich_id, spec.name, spec.name, spec.assets)
+        # a smart album has no Immich name to follow: its title is always the configured one
+        if (
+            spec.kind == "album"
+            and configured is not None
+            and followed.get(spec.immich_id) == configured
+        ):
+            spec = replace(spec, google_title=spec.name)
         out.append(spec)
     return out
 

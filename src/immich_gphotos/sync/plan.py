@@ -30,10 +30,20 @@ class Action(Enum):
 
 @dataclass(frozen=True)
 class AlbumSpec:
-    immich_id: str
+    immich_id: str  # the state's key: an Immich album id, or a smart album's "smart-..." id
     name: str
     google_title: str
     assets: tuple[ImmichAsset, ...]
+    kind: str = "album"  # "album" | "smart" (assets from a saved search)
+
+    @property
+    def smart_id(self) -> str | None:
+        return self.immich_id if self.kind == "smart" else None
+
+    @property
+    def album_id(self) -> str | None:
+        """The Immich album id, for output (None for a smart album)."""
+        return None if self.kind == "smart" else self.immich_id
 
 
 @dataclass(frozen=True)

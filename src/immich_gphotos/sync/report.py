@@ -24,8 +24,20 @@ class AlbumResult:
     given_up: int = 0
     deferred: int = 0
     removal_refused: int = 0
-    unreadable: bool = False  # Immich could not give the album (deleted, wrong id, an error)
+    unreadable: bool = False  # Immich could not give it (deleted, wrong id, a smart search failed)
+    # Google holds an album of this title that the state does not know: `check --repair` first
+    needs_repair: bool = False
     problems: list[str] = field(default_factory=list)
+    kind: str = "album"  # "album" | "smart"; a smart album's immich_id is its "smart-..." id
+
+    def identity(self) -> dict[str, Any]:
+        """The album's ids as every JSON output gives them."""
+        smart = self.kind == "smart"
+        return {
+            "kind": self.kind,
+            "immich_id": None if smart else self.immich_id,
+            "smart_id": self.immich_id if smart else None,
+        }
 
 
 @dataclass
@@ -59,7 +71,7 @@ class RunReport:
         if (
             self.total("failed")
             or self.total("removal_refused")
-            or self.total("unreadable")
+            or any(a.unreadable or a.needs_repair for a in self.albums)
             or self.follow_failed
         ):
             return ExitCode.FAILED
@@ -81,7 +93,8 @@ class RunReport:
             "not_app_created": self.kept,
             "login_expires": self.login_expires,
             "albums": [
-                {k: v for k, v in asdict(a).items() if k != "problems"}
+                {k: v for k, v in asdict(a).items() if k not in ("problems", "kind", "unreadable")}
+                | a.identity()
                 | {"problems": list(a.problems)}
                 for a in self.albums
             ],
