@@ -74,7 +74,7 @@ def select_albums(config_path: Path, albums: Iterable[Any]) -> None:
     state = StateStore.open(settings.state_dir)
     try:
         for album in albums:
-            state.upsert_album(album.id, album.name, album.name)
+            state.upsert_album(album.id, album.name, album.name, follows_name=True)
     finally:
         state.close()
 

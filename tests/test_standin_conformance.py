@@ -113,6 +113,23 @@ def test_responses_match_the_openapi_document(server: ImmichStandIn) -> None:
         original = http.get(f"/assets/{asset_id}/original")
         check_response(v, "get", "/assets/{id}/original", original)
         assert original.content == lib.assets[asset_id].content.read()
+        # an edit: isEdited, updatedAt moved, other bytes behind edited=true (Immich >= 2.5)
+        asset = lib.assets[asset_id]
+        before = http.get(f"/assets/{asset_id}").json()
+        assert before["isEdited"] is False
+        rendition = lib.edit(asset)
+        after = http.get(f"/assets/{asset_id}")
+        check_response(v, "get", "/assets/{id}", after)
+        assert after.json()["isEdited"] is True
+        assert after.json()["updatedAt"] > before["updatedAt"]
+        assert after.json()["checksum"] == before["checksum"]  # always the original's
+        names = {p["name"] for p in operation(v, "get", "/assets/{id}/original")["parameters"]}
+        assert "edited" in names
+        edited = http.get(f"/assets/{asset_id}/original", params={"edited": "true"})
+        check_response(v, "get", "/assets/{id}/original", edited)
+        assert edited.content == rendition.read() != original.content
+        assert edited.headers["etag"] != original.headers["etag"]
+        assert http.get(f"/assets/{asset_id}/original").content == original.content
 
 
 def test_album_fields_follow_the_version(server: ImmichStandIn) -> None:

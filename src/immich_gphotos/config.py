@@ -42,6 +42,9 @@ class SyncSettings:
     live_photos: Literal["still", "still+video"] = "still"
     remove_missing: bool = False
     description: bool = True
+    # "edited": Google gets what Immich shows (an edited asset's edited rendition, replaced when
+    # edited again); "original": always the untouched original
+    edits: Literal["edited", "original"] = "edited"
 
 
 @dataclass(frozen=True)
@@ -232,6 +235,7 @@ SCHEMA: dict[str, dict[str, Check]] = {
         "live_photos": _one_of("still", "still+video"),
         "remove_missing": _is_bool,
         "description": _is_bool,
+        "edits": _one_of("edited", "original"),
     },
     "notify": {"ping_url": _is_url, "command": _str_list, "metrics_file": _is_str},
 }

@@ -8,7 +8,12 @@ checked at the token endpoint. Identical bytes the app creates twice become two 
 (``duplicates_apart``, the worst case: Google has been seen both to dedupe and not to), so a
 test sees every duplicate a client makes. Fault switches inject 5xx, per-minute and daily 429s,
 storage full, invalid_grant, connections dropped mid-upload, and ``hold_batch_answers`` keeps
-batchCreate's answer back after Google has acted on it (the window a crash test kills in).
+batchCreate's answer back after Google has acted on it (the window a crash test kills in);
+``hold_method_answers`` does the same for any Library method (``":batchRemoveMediaItems"``...).
+``mediaItems.patch`` (description) and ``albums.patch`` (title) change only app-created objects,
+``mediaItems.batchGet`` sees only app-created items, and with ``refresh_token_lifetime`` set the
+token answer carries ``refresh_token_expires_in`` as Google's does for an app left in 'Testing'
+(604799 seconds, 7 days).
 
 Run on its own: ``python -m tests.standins.google --port 8765 --client-secrets client.json``.
 """
@@ -150,6 +155,10 @@ class GoogleStandIn:
         self.batch_created = threading.Event()  # set after the first successful batchCreate
         # set when a batchCreate has changed the library, before its answer goes out
         self.batch_processed = threading.Event()
+        self.hold_method: str | None = None  # see hold_method_answers
+        self._method_answers = threading.Event()
+        self._method_answers.set()
+        self.method_processed = threading.Event()
         self._answers = threading.Event()  # clear: batchCreate answers are held back
         self._answers.set()
         # the same for albums.create: set once an album is made, its answer held while clear
@@ -213,6 +222,15 @@ class GoogleStandIn:
 
     def release_batch_answers(self) -> None:
         self._answers.set()
+        self._method_answers.set()
+        self.hold_method = None
+
+    def hold_method_answers(self, method: str) -> None:
+        """Like ``hold_batch_answers`` for the Library method whose "VERB path" ends with
+        ``method`` (e.g. ``":batchRemoveMediaItems"``): it acts, sets ``method_processed``, and
+        its answer waits for ``release_batch_answers`` (batchCreate still answers)."""
+        self.hold_method = method
+        self._method_answers.clear()
 
     def hold_album_answers(self) -> None:
         """From now on albums.create makes the album, sets ``album_processed``, then keeps its
@@ -297,12 +315,16 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._dispatch("POST")
 
+    def do_PATCH(self) -> None:
+        self._dispatch("PATCH")
+
     # --- plumbing -----------------------------------------------------------------------------
 
     def _dispatch(self, method: str) -> None:
         parts = urlsplit(self.path)
         self.query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         self._body_read = False  # one handler serves every request of a kept-alive connection
+        self._hold = False
         with self.g.lock:
             self.g.requests.append((method, parts.path))
         try:
@@ -348,6 +370,10 @@ class _Handler(BaseHTTPRequestHandler):
         return {**self.query, **form}
 
     def _json(self, data: Any, status: int = 200, headers: dict[str, str] | None = None) -> None:
+        if status == 200 and getattr(self, "_hold", False):  # acted: hold the answer back
+            self._hold = False
+            self.g.method_processed.set()
+            self.g._method_answers.wait(120)
         payload = json.dumps(data).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=UTF-8")
@@ -470,7 +496,7 @@ class _Handler(BaseHTTPRequestHandler):
                     "scope": " ".join(sorted(entry["scopes"])),
                     "token_type": "Bearer",
                 }
-                if self.g.refresh_token_lifetime is not None:
+                if self.g.refresh_token_lifetime is not None:  # an app in 'Testing' (7 days)
                     answer["refresh_token_expires_in"] = self.g.refresh_token_lifetime
                 return self._json(answer)
             if grant == "refresh_token":
@@ -485,14 +511,15 @@ class _Handler(BaseHTTPRequestHandler):
                     )
                 access = self.g._access_token(refresh)
                 scopes = self.g.refresh_tokens[refresh]["scopes"]
-                return self._json(
-                    {
-                        "access_token": access,
-                        "expires_in": self.g.access_token_lifetime,
-                        "scope": " ".join(sorted(scopes)),
-                        "token_type": "Bearer",
-                    }
-                )
+                answer = {
+                    "access_token": access,
+                    "expires_in": self.g.access_token_lifetime,
+                    "scope": " ".join(sorted(scopes)),
+                    "token_type": "Bearer",
+                }
+                if self.g.refresh_token_lifetime is not None:
+                    answer["refresh_token_expires_in"] = self.g.refresh_token_lifetime
+                return self._json(answer)
         return self._json({"error": "unsupported_grant_type"}, 400)
 
     def revoke(self) -> None:
@@ -541,11 +568,15 @@ class _Handler(BaseHTTPRequestHandler):
             ("GET", r"/v1/albums/(?P<id>[^/:]+)", self.get_album),
             ("POST", r"/v1/albums/(?P<id>[^/:]+):batchAddMediaItems", self.batch_add),
             ("POST", r"/v1/albums/(?P<id>[^/:]+):batchRemoveMediaItems", self.batch_remove),
+            ("PATCH", r"/v1/albums/(?P<id>[^/:]+)", self.patch_album),
+            ("PATCH", r"/v1/mediaItems/(?P<id>[^/:]+)", self.patch_media_item),
         ]
         for verb, pattern, handler in routes:
             match = re.fullmatch(pattern, path)
             if match and verb == method:
                 self.params = match.groupdict()
+                hold = self.g.hold_method
+                self._hold = bool(hold) and f"{method} {path}".endswith(hold)  # type: ignore[arg-type]
                 return handler()
         raise ApiError(404, f"Method not found: {method} {path}", "NOT_FOUND")
 
@@ -996,6 +1027,38 @@ class _Handler(BaseHTTPRequestHandler):
                     raise _bad("Request contains an invalid media item id.")
             album.items = [m for m in album.items if m not in ids]
         self._json({})
+
+    def patch_album(self) -> None:
+        """albums.patch: only ``title`` (and the cover) are read; the album must be ours."""
+        self._need(EDIT_APP)
+        mask = set(filter(None, self.query.get("updateMask", "").split(",")))
+        if not mask or not mask <= {"title", "coverPhotoMediaItemId", "cover_photo_media_item_id"}:
+            raise _bad("updateMask is required: title and/or coverPhotoMediaItemId.")
+        body = self._request_json()
+        album = self._own_album(self.params["id"])
+        if "title" in mask:
+            title = body.get("title") or ""
+            if not title or len(title) > 500:
+                raise _bad("The album title must be 1 to 500 characters.")
+            with self.g.lock:
+                album.title = title
+        self._json(self._album_json(album))
+
+    def patch_media_item(self) -> None:
+        """mediaItems.patch: only ``description``; the item must be app-created by this client."""
+        self._need(EDIT_APP)
+        if self.query.get("updateMask") != "description":
+            raise _bad("updateMask is required and must be description.")
+        body = self._request_json()
+        media = self.g.media.get(self.params["id"])
+        if media is None or not media.app_created or media.client_id != self._token["client_id"]:
+            raise _bad("Request contains an invalid media item id.")
+        description = body.get("description") or ""
+        if len(description) >= 1000:
+            raise _bad("The description must be shorter than 1000 characters.")
+        with self.g.lock:
+            media.description = description
+        self._json(self._media_json(media))
 
 
 def main() -> None:

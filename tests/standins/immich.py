@@ -13,7 +13,10 @@ ratings and places; ``/search/metadata`` filters as the server's ``searchAssetBu
 is exact, ``takenAfter``/``takenBefore`` are both inclusive, place and rating need an exif row,
 ``isNotInAlbum`` is ignored beside ``albumIds``.
 Both: unknown or inaccessible ids answer 400, scoped API keys answer 403 naming the permission,
-originals honour ``Range``. Fault switches inject 5xx, connection resets mid-body and slow bodies.
+originals honour ``Range`` and carry an Express-style weak ``ETag``. Edits (v2.5+) are kept
+beside the original: ``Library.edit`` gives an asset an edited rendition (other bytes, other
+size) that ``/original?edited=true`` serves, sets ``isEdited`` and moves ``updatedAt``; the
+default download and ``checksum`` stay the original's. Fault switches inject 5xx, connection resets mid-body and slow bodies.
 
 Run on its own: ``python -m tests.standins.immich --port 2283 --version 3 --photos 200``.
 """
@@ -30,6 +33,7 @@ import re
 import socket
 import threading
 import uuid
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
@@ -79,6 +83,13 @@ class Asset:
     country: str | None = None
     people: list[str] = field(default_factory=list)  # person ids (faces recognised)
     tags: list[str] = field(default_factory=list)  # tag ids
+    edited: Content | None = None  # the edited rendition, served by /original?edited=true
+    updated: datetime | None = None  # updatedAt; moves on an edit or a description change
+    edit_count: int = 0
+
+    @property
+    def updated_at(self) -> datetime:
+        return self.updated or self.created
 
     @property
     def checksum(self) -> str:
@@ -253,6 +264,34 @@ class Library:
                 album.asset_ids.append(asset.id)
             album.updated = max(album.updated, EPOCH) + timedelta(seconds=1)
 
+    def edit(self, asset: Asset, size: int | None = None) -> Content:
+        """The user edits the asset in Immich (again): a new edited rendition, updatedAt moves."""
+        with self.lock:
+            asset.edit_count += 1
+            asset.edited = Content(
+                f"{asset.id}-edit-{asset.edit_count}",
+                size or asset.content.size + 100 * asset.edit_count,
+            )
+            self.touch(asset)
+            return asset.edited
+
+    def undo_edit(self, asset: Asset) -> None:
+        """The user reverts every edit: the original is what Immich shows again."""
+        with self.lock:
+            asset.edited = None
+            self.touch(asset)
+
+    def describe(self, asset: Asset, text: str) -> None:
+        """The user changes the asset's description in Immich."""
+        with self.lock:
+            asset.description = text
+            self.touch(asset)
+
+    def touch(self, asset: Asset) -> None:
+        """Something about the asset changed (favourite, metadata...): updatedAt moves."""
+        with self.lock:
+            asset.updated = max(asset.updated_at, EPOCH) + timedelta(minutes=1)
+
     def remove_from_album(self, album: Album, asset: Asset) -> None:
         with self.lock:
             album.asset_ids.remove(asset.id)
@@ -330,6 +369,8 @@ class ImmichStandIn:
         # (asset id, Range header) of every original request
         self.ranges: list[tuple[str, str]] = []
         self.broken_assets: set[str] = set()  # originals that always answer 500
+        self.broken_edits: set[str] = set()  # edited renditions (edited=true) that answer 500
+        self.edited_requests: list[str] = []  # asset ids of every edited=true original request
         self.original_requested = threading.Event()  # set at the first original request
         self.body_held = threading.Event()  # set when faults.hold_body first holds a body
         self._lock = threading.Lock()
@@ -539,12 +580,12 @@ class _Handler(BaseHTTPRequestHandler):
             "fileModifiedAt": ts(asset.created),
             "localDateTime": ts(asset.created),
             "createdAt": ts(asset.created),
-            "updatedAt": ts(asset.created),
+            "updatedAt": ts(asset.updated_at),
             "isFavorite": asset.favorite,
             "isArchived": asset.visibility == "archive",
             "isTrashed": asset.trashed,
             "isOffline": False,
-            "isEdited": False,
+            "isEdited": asset.edited is not None,
             "visibility": asset.visibility,
             "hasMetadata": asset.has_exif,
             "thumbhash": None,
@@ -853,12 +894,19 @@ class _Handler(BaseHTTPRequestHandler):
     def get_original(self, body: Any) -> None:
         user = self._auth("asset.download")
         asset = self._visible_asset(user, "asset.download")
-        total = asset.content.size
+        # edited=true: the edited rendition where there is one, else the original (Immich >= 2.5)
+        edited = self.query.get("edited") == "true" and asset.edited is not None
+        content = asset.edited if edited and asset.edited is not None else asset.content
+        total = content.size
         with self.standin._lock:
             self.standin.ranges.append((asset.id, self.headers.get("Range", "")))
+            if self.query.get("edited") == "true":
+                self.standin.edited_requests.append(asset.id)
             number = len(self.standin.ranges)
         self.standin.original_requested.set()
-        if asset.id in self.standin.broken_assets:
+        if asset.id in self.standin.broken_assets or (
+            edited and asset.id in self.standin.broken_edits
+        ):
             raise HttpError(self.standin.faults.broken_status, "Internal server error")
         start, end, status = 0, total, 200
         wanted = re.fullmatch(r"bytes=(\d+)-(\d*)", self.headers.get("Range", ""))
@@ -878,6 +926,8 @@ class _Handler(BaseHTTPRequestHandler):
         )
         self.send_header("Content-Length", str(end - start))
         self.send_header("Accept-Ranges", "bytes")
+        # Express (send) makes a weak ETag of the file's size and mtime: a new edit, a new ETag
+        self.send_header("ETag", f'W/"{total:x}-{zlib.crc32(content.seed.encode()):x}"')
         self.send_header("Cache-Control", "private, max-age=86400, no-transform")
         self.send_header(
             "Content-Disposition", f"inline; filename*=UTF-8''{quote(asset.file_name)}"
@@ -893,7 +943,7 @@ class _Handler(BaseHTTPRequestHandler):
         hold = faults.hold_body if number >= faults.hold_from else None
         slow_at = start + (end - start) // 2 if faults.slow_body_seconds or hold else None
         sent = start
-        for piece in asset.content.iter_range(start, end, chunk=1 << 20):
+        for piece in content.iter_range(start, end, chunk=1 << 20):
             if reset_at is not None and sent + len(piece) > reset_at:
                 self.wfile.write(piece[: reset_at - sent])
                 self.wfile.flush()

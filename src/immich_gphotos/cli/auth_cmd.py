@@ -132,6 +132,15 @@ def _login(settings, store, *, no_browser: bool, port: int, new_client: bool, ti
     )
     if done.switched_client:
         say("The OAuth client changed: the Google albums will be created again by the next sync.")
+    if done.expires is not None:
+        from immich_gphotos.commands.auth import TESTING_FIX
+        from immich_gphotos.ui.console import warn
+
+        warn(
+            f"Warning: Google says this login ends on {done.expires:%Y-%m-%d %H:%M} UTC; "
+            + TESTING_FIX
+            + "."
+        )
 
 
 def _open_browser(url: str) -> bool:

@@ -14,6 +14,7 @@ from immich_gphotos.commands.smart import smart_rows
 from immich_gphotos.config import Settings
 from immich_gphotos.errors import AppError, UsageError
 from immich_gphotos.immich.client import ImmichClient
+from immich_gphotos.state.follow import FollowRecords
 from immich_gphotos.state.store import StateStore
 
 MAX_TITLE = 500  # Google's album title limit
@@ -26,6 +27,7 @@ def list_albums(settings: Settings, immich: ImmichClient) -> list[dict[str, Any]
     state = StateStore.open(settings.state_dir)
     try:
         synced = state.last_synced()
+        followed = FollowRecords(state.conn).followed_titles()
         links = state.google_urls()
     finally:
         state.close()
@@ -45,7 +47,9 @@ def list_albums(settings: Settings, immich: ImmichClient) -> list[dict[str, Any]
                 "owned": album.owner_id == me.id,
                 "shared": album.shared,
                 "selected": choice is not None,
-                "google_title": (choice.google_title or album.name) if choice else None,
+                "google_title": _title(choice.google_title, album.name, followed.get(album.id))
+                if choice
+                else None,
                 "last_synced": synced.get(album.id),
                 "google_url": links.get(album.id) if choice else None,
             }
@@ -53,6 +57,11 @@ def list_albums(settings: Settings, immich: ImmichClient) -> list[dict[str, Any]
     if settings.smart_albums:  # after the Immich albums, with their criteria and match counts
         rows += smart_rows(settings, immich, synced)
     return rows
+
+
+def _title(configured: str | None, name: str, followed: str | None) -> str:
+    """A title saved without --as follows the Immich name (a rename renames the Google album)."""
+    return name if configured is None or configured == followed else configured
 
 
 def add_albums(
@@ -75,8 +84,17 @@ def add_albums(
     for album in chosen:  # the same album named twice counts once
         if album.id in present:
             current = present[album.id].get("google_title") or album.name
+            new_title = (title or "").strip()[:MAX_TITLE]
+            if not new_title or new_title == current:
+                messages.append(
+                    f'"{album.name}" is already selected (Google album "{current}"); nothing changed.'
+                )
+                continue
+            # a new title for a selected album: the next sync renames its Google album(s)
+            present[album.id]["google_title"] = new_title
+            added.append((album, new_title, False))
             messages.append(
-                f'"{album.name}" is already selected (Google album "{current}"); nothing changed.'
+                f'"{album.name}" -> Google album "{new_title}" (was "{current}"); the next sync renames it.'
             )
             continue
         google_title = (title or album.name).strip()[:MAX_TITLE]
@@ -86,14 +104,15 @@ def add_albums(
                 "another title with --as TITLE (titles are unique among all albums)."
             )
         entries.append({"immich_id": album.id, "google_title": google_title})
-        added.append((album, google_title))
+        added.append((album, google_title, title is None))
         messages.append(f'Selected "{album.name}" -> Google album "{google_title}".')
     if added:
         saved = config_mod.save_raw(path, raw)
         state = StateStore.open(saved.state_dir)
         try:
-            for album, google_title in added:
-                state.upsert_album(album.id, album.name, google_title)
+            for album, google_title, follows_name in added:
+                # without --as the title follows the Immich name: a rename there renames it
+                state.upsert_album(album.id, album.name, google_title, follows_name)
         finally:
             state.close()
         messages.append(

@@ -15,10 +15,10 @@ from datetime import datetime
 from pathlib import Path
 
 from immich_gphotos.clock import utcnow
-from immich_gphotos.commands.auth import LOGIN_EXPIRES_KEY  # where Google said when (Testing)
 from immich_gphotos.config import Settings
 from immich_gphotos.errors import ExitCode
 from immich_gphotos.fileio import atomic_write
+from immich_gphotos.state.follow import LOGIN_EXPIRES_KEY  # where Google said when (Testing)
 from immich_gphotos.state.store import StateStore
 from immich_gphotos.sync.report import RunReport
 

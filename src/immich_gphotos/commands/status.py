@@ -17,6 +17,7 @@ from immich_gphotos.credentials.base import (
     SecretStore,
 )
 from immich_gphotos.errors import AppError, ExitCode
+from immich_gphotos.state.follow import LOGIN_EXPIRES_KEY, FollowRecords
 from immich_gphotos.state.safety import backup_path, backup_time
 from immich_gphotos.state.store import StateStore
 
@@ -41,6 +42,8 @@ class GoogleStatus:
     requests_today: int = 0
     daily_request_budget: int = 0
     runs_for_pending: int = 0
+    login_expires: str | None = None  # when the login dies (an app left in 'Testing'), ISO
+    replaced_items: int = 0  # old renditions in the "immich-gphotos: replaced" album
     error: str | None = None
 
 
@@ -125,6 +128,9 @@ def collect(settings: Settings, check_immich: bool = True) -> StatusReport:
     state = StateStore.open(settings.state_dir)
     try:
         google.requests_today = state.requests_on()
+        google.login_expires = state.get_meta(LOGIN_EXPIRES_KEY)
+        google.replaced_items = FollowRecords(state.conn).replaced_count()
+        followed = FollowRecords(state.conn).followed_titles()
         albums = []
         for selected in settings.albums:
             counts = state.album_counts(selected.immich_id)
@@ -134,7 +140,13 @@ def collect(settings: Settings, check_immich: bool = True) -> StatusReport:
                 AlbumStatus(
                     immich_id=selected.immich_id,
                     name=name,
-                    google_title=selected.google_title or counts.google_title or name,
+                    # a title without --as follows the Immich name: the last sync's is current
+                    google_title=(
+                        counts.google_title
+                        if selected.google_title in (None, followed.get(selected.immich_id))
+                        else selected.google_title
+                    )
+                    or name,
                     google_album_id=counts.google_album_id,
                     in_sync=counts.in_sync,
                     pending=max(counts.pending, size - known),

@@ -35,9 +35,11 @@ from immich_gphotos.logfile import close_log, open_log
 from immich_gphotos.notify import OUTCOME_KEY, Notifier
 from immich_gphotos.security import security_warnings
 from immich_gphotos.state.db import connect
+from immich_gphotos.state.follow import LOGIN_WARNED_KEY
 from immich_gphotos.state.migrations import migrate
 from immich_gphotos.state.records import SyncRecords
 from immich_gphotos.state.store import STATE_FILE_NAME, StateStore
+from immich_gphotos.sync import followplan
 from immich_gphotos.sync.context import Clients
 from immich_gphotos.sync.engine import SyncEngine
 from immich_gphotos.sync.events import LoggingReporter, Reporter
@@ -48,6 +50,7 @@ from immich_gphotos.transport import RetryPolicy
 
 LOGIN_CHECKED_KEY = "login_checked_at"
 LOGIN_CHECK_EVERY = timedelta(hours=24)
+LOGIN_WARN_BEFORE = timedelta(hours=48)  # a login with an end date: warn, and notify once
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,11 @@ class SyncOutcome:
             "removals": plan.removals,
             "bytes": plan.bytes,
             "google_requests": plan.google_requests(),
+            **followplan.plan_json(
+                plan.follow
+                if isinstance(plan.follow, followplan.FollowPlan)
+                else followplan.FollowPlan()
+            ),
             "albums": [
                 {
                     "kind": a.spec.kind,
@@ -248,10 +256,12 @@ class _Run:
                 self.options,
                 selection,
             )
+            expires = _login_expiry(state, notifier, engine.ctx.reporter)
             plan = engine.prepare()  # reads only: a signal here unwinds at once
             with signals.stop_on_signals(self.stop):  # a signal here lets the batch finish
                 placing = True
                 report = engine.execute(plan)
+            report.login_expires = expires
         except AppError as exc:
             log.error("sync failed: %s (exit %d)", exc.message, exc.exit_code)
             sent = clients.budget.sent if clients.budget else 0
@@ -343,6 +353,27 @@ def _check_login_daily(state: StateStore, tokens: TokenSource) -> None:
         return
     tokens.token()
     state.set_meta(LOGIN_CHECKED_KEY, iso(utcnow()))
+
+
+def _login_expiry(state: StateStore, notifier: Notifier, reporter: Reporter) -> str | None:
+    """A login with an end date (an app left in 'Testing'): when less than 48 hours remain,
+    say so every run and run the notify command once for it. Returns the end (ISO), if any."""
+    expires = account.login_expires(state)
+    if expires is None:
+        return None
+    left = expires - utcnow()
+    if left < LOGIN_WARN_BEFORE:
+        when = (
+            "has ended"
+            if left.total_seconds() <= 0
+            else f"ends in {left.total_seconds() / 3600:.0f} hours"
+        )
+        text = f"the Google login {when} ({iso(expires)}); {account.TESTING_FIX}"
+        reporter.log(f"warning: {text}")
+        if state.get_meta(LOGIN_WARNED_KEY) != iso(expires):
+            notifier.login_expiring(text)
+            state.set_meta(LOGIN_WARNED_KEY, iso(expires))
+    return iso(expires)
 
 
 def _finish_run(state: StateStore, run_id: int, report: RunReport) -> None:

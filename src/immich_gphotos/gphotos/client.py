@@ -40,6 +40,7 @@ from immich_gphotos.gphotos.models import (
     ItemResult,
     MediaItem,
     NewItem,
+    PatchRefused,
     ReferenceRefused,
 )
 from immich_gphotos.gphotos.uploads import ByteUploads, OpenStream
@@ -196,6 +197,34 @@ class GooglePhotosClient:
             json={"mediaItemIds": media_item_ids},
         )
 
+    def retitle_album(self, album_id: str, title: str) -> GoogleAlbum:
+        """albums.patch with updateMask=title; PatchRefused when the album is gone or not ours."""
+        title = clean(title)[:MAX_TITLE]
+        try:
+            return GoogleAlbum.from_api(
+                self._json(
+                    "PATCH",
+                    f"/v1/albums/{album_id}",
+                    params={"updateMask": "title"},
+                    json={"id": album_id, "title": title},
+                )
+            )
+        except GoogleApiError as exc:
+            raise _refused(exc) from None
+
+    def describe_item(self, media_item_id: str, description: str) -> None:
+        """mediaItems.patch with updateMask=description (as written: line breaks belong there);
+        PatchRefused when the item is not app-created or no longer in the library."""
+        try:
+            self._json(
+                "PATCH",
+                f"/v1/mediaItems/{media_item_id}",
+                params={"updateMask": "description"},
+                json={"id": media_item_id, "description": description[:MAX_DESCRIPTION]},
+            )
+        except GoogleApiError as exc:
+            raise _refused(exc) from None
+
     def list_albums(self) -> Iterator[GoogleAlbum]:
         """Every album this app created (paged, 50 a request); for `check` and, only when an
         album is about to be created, for the sync's look for one a lost state does not know."""
@@ -340,6 +369,13 @@ def _new_media_item(item: NewItem) -> dict[str, Any]:
     if item.description:
         entry["description"] = item.description[:MAX_DESCRIPTION]
     return entry
+
+
+def _refused(exc: GoogleApiError) -> GoogleApiError:
+    """A patch Google refuses for good (not ours, not app-created, gone) vs. one to retry."""
+    if exc.status in (400, 403, 404):
+        return PatchRefused(str(exc), status=exc.status or 400, reason=exc.reason)
+    return exc
 
 
 def _check_batch(items: list[Any]) -> None:

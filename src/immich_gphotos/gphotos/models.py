@@ -34,6 +34,11 @@ class AlbumGone(GoogleApiError):
     """The album no longer exists (the user deleted it in Google Photos) or is not ours."""
 
 
+class PatchRefused(GoogleApiError):
+    """albums.patch or mediaItems.patch refused for good: the object is not app-created (bytes
+    that were in the library before), or it is gone. Trying again would not help."""
+
+
 class ReferenceRefused(GoogleApiError):
     """batchAddMediaItems refused an item: not app-created, or not in the user's library."""
 

@@ -42,9 +42,9 @@ class LoginResult:
     refresh_token: str
     client_id: str
     scopes: tuple[str, ...]
-    # seconds the refresh token lives, where Google says (`refresh_token_expires_in`: apps in
-    # 'Testing' status get 7 days); None: until revoked
-    expires_in: float | None = None
+    # Google says when the refresh token dies, for an app left in 'Testing' (7 days); None:
+    # it says nothing, the token lasts until revoked or unused for six months
+    refresh_expires_in: float | None = None
 
 
 class LoopbackLogin:
@@ -155,9 +155,12 @@ class LoopbackLogin:
                 "Google sent no refresh token; remove immich-gphotos at "
                 "https://myaccount.google.com/permissions and run `immich-gphotos auth` again."
             )
-        lifetime = token.get("refresh_token_expires_in")
-        expires_in = float(lifetime) if isinstance(lifetime, int | float | str) else None
-        return LoginResult(str(refresh), self.client.client_id, granted, expires_in)
+        return LoginResult(
+            str(refresh),
+            self.client.client_id,
+            granted,
+            _seconds(token.get("refresh_token_expires_in")),
+        )
 
     def _fetch_token(self, code: str) -> dict[str, Any]:
         import requests
@@ -254,6 +257,15 @@ def revoke(
     return response.status_code == 200 or (
         response.status_code == 400 and "invalid_token" in response.text
     )
+
+
+def _seconds(value: Any) -> float | None:
+    """A lifetime in seconds as Google sends it (a number), or None when absent or malformed."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return None
+    return seconds if seconds > 0 else None
 
 
 def _first_line(exc: BaseException) -> str:

@@ -295,21 +295,34 @@ class ImmichClient:
     # --- originals ----------------------------------------------------------------------------
 
     @contextmanager
-    def open_original(self, asset_id: str, offset: int = 0) -> Iterator[OriginalStream]:
-        """Stream the untouched original, from ``offset`` (an HTTP Range request) when resuming."""
+    def open_original(
+        self, asset_id: str, offset: int = 0, edited: bool = False
+    ) -> Iterator[OriginalStream]:
+        """Stream the untouched original, or with ``edited`` the edited rendition (Immich >= 2.5
+        keeps edits beside the original), from ``offset`` (an HTTP Range request) when resuming."""
         headers = {"Accept": "*/*", "Accept-Encoding": "identity"}
         if offset:
             headers["Range"] = f"bytes={offset}-"
-        response = self._send("GET", f"/assets/{asset_id}/original", stream=True, headers=headers)
+        params = {"edited": "true"} if edited else None
+        response = self._send(
+            "GET", f"/assets/{asset_id}/original", stream=True, headers=headers, params=params
+        )
         try:
             yield OriginalStream(
                 response,
                 offset,
                 total_size(response, offset),
                 response.headers.get("content-type"),
+                response.headers.get("etag"),
             )
         finally:
             response.close()
+
+    def rendition_tag(self, asset_id: str) -> str:
+        """What identifies the edited rendition now (its size and ETag), read from the download's
+        headers; the body is never read."""
+        with self.open_original(asset_id, edited=True) as stream:
+            return stream.tag
 
 
 @contextmanager

@@ -124,6 +124,13 @@ class ImmichAsset:
     # The description as written: it goes to Google as the item's description, where line breaks
     # belong; ``description`` is the inert form for anything shown or logged.
     raw_description: str | None = None
+    # Immich (v2.5+) keeps edits beside the original: ``isEdited``, and the edited rendition is
+    # downloaded with ``edited=true``; ``checksum`` stays the original's. An edit moves
+    # ``updatedAt`` (so do other changes), which is what tells a run to look closer.
+    is_edited: bool = False
+    updated_at: datetime | None = None
+    # exifInfo came with the listing: only then does a missing description mean "none"
+    exif_known: bool = False
     # exifInfo.dateTimeOriginal: the capture time the file itself carries (None: no EXIF time),
     # what Google reads as creationTime; matched against it when adopting a Google album
     captured_at: datetime | None = None
@@ -154,6 +161,9 @@ class ImmichAsset:
             owner_id=str(data.get("ownerId") or ""),
             external=data.get("libraryId") is not None,
             raw_description=description,
+            is_edited=bool(data.get("isEdited")),
+            updated_at=_parse_time(data.get("updatedAt")),
+            exif_known=isinstance(data.get("exifInfo"), dict),
             captured_at=_parse_time(exif.get("dateTimeOriginal")),
         )
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from immich_gphotos.clock import iso, utcnow
 from immich_gphotos.state.db import transaction
+from immich_gphotos.state.follow import REPLACED_ALBUM_KEY, stamp_placed
 from immich_gphotos.state.store import StateStore
 from immich_gphotos.state.views import (
     AssetFacts,
@@ -15,6 +16,7 @@ from immich_gphotos.state.views import (
     GooglePart,
     IntentAsset,
     StateView,
+    UploadNote,
 )
 
 
@@ -23,6 +25,12 @@ class SyncRecords:
 
     def __init__(self, store: StateStore) -> None:
         self.conn = store.conn
+        # what each upload sent (rendition, description), recorded with its batch (follow.py)
+        self.notes: dict[str, UploadNote] = {}
+
+    def note_upload(self, asset_id: str, note: UploadNote) -> None:
+        """From an upload thread: what the upload sent, for the transaction that records it."""
+        self.notes[asset_id] = note
 
     def snapshot(self, album_ids: list[str]) -> StateView:
         media: dict[str, str] = {}
@@ -178,6 +186,9 @@ class SyncRecords:
             if intent is not None:
                 self.conn.execute("DELETE FROM batch_intents WHERE id = ?", (intent,))
             for asset, media_id in placed:
+                before = self.conn.execute(
+                    "SELECT google_media_item_id FROM assets WHERE immich_id = ?", (asset.id,)
+                ).fetchone()
                 self.conn.execute(
                     "INSERT INTO assets(immich_id, checksum, size, type, mime, google_media_item_id, status, attempts, updated_at) "
                     "VALUES(?, ?, ?, ?, ?, ?, 'uploaded', 0, ?) ON CONFLICT(immich_id) DO UPDATE SET "
@@ -190,6 +201,10 @@ class SyncRecords:
                     "ON CONFLICT(album_id, asset_id) DO UPDATE SET google_album_id = excluded.google_album_id, "
                     "added_at = excluded.added_at",
                     (album_id, asset.id, google_album_id, now),
+                )
+                previous = before["google_media_item_id"] if before else None
+                stamp_placed(
+                    self.conn, asset.id, media_id, previous, self.notes.pop(asset.id, None)
                 )
             if placed:
                 self.conn.execute(
@@ -300,8 +315,13 @@ class SyncRecords:
         ]
 
     def known_google_albums(self) -> set[str]:
-        """Every Google album id the state records (for any album, selected or not)."""
-        return {r[0] for r in self.conn.execute("SELECT google_album_id FROM google_albums")}
+        """Every Google album id the state records (for any album, selected or not), and the
+        follow-through's "replaced" album: the tool's own, never one a lost state forgot."""
+        known = {r[0] for r in self.conn.execute("SELECT google_album_id FROM google_albums")}
+        replaced = self.conn.execute(
+            "SELECT value FROM meta WHERE key = ?", (REPLACED_ALBUM_KEY,)
+        ).fetchone()
+        return known | ({replaced[0]} if replaced else set())
 
     def known_media_ids(self) -> set[str]:
         """Every Google media item the state knows it created (from any album)."""

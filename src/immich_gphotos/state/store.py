@@ -111,10 +111,21 @@ class StateStore:
                 "UPDATE assets SET google_media_item_id = NULL, status = 'pending', attempts = 0 "
                 "WHERE status = 'uploaded'"
             )
+            # the replaced album and half-done replacements belonged to the old client too
+            self.conn.execute("DELETE FROM replacements")
+            self.conn.execute("DELETE FROM meta WHERE key = 'replaced_album_id'")
 
     # --- albums -------------------------------------------------------------------------------
 
-    def upsert_album(self, immich_id: str, name: str | None, google_title: str | None) -> None:
+    def upsert_album(
+        self,
+        immich_id: str,
+        name: str | None,
+        google_title: str | None,
+        follows_name: bool | None = None,
+    ) -> None:
+        """``follows_name``: the title only repeats the Immich name (no ``--as``), so a rename in
+        Immich renames the Google album; False: an explicit title; None: as it was."""
         with transaction(self.conn):
             self.conn.execute(
                 "INSERT INTO albums(immich_id, name, google_title) VALUES(?, ?, ?) "
@@ -122,6 +133,11 @@ class StateStore:
                 "google_title = coalesce(excluded.google_title, google_title)",
                 (immich_id, name, google_title),
             )
+            if follows_name is not None:
+                self.conn.execute(
+                    "UPDATE albums SET followed_title = ? WHERE immich_id = ?",
+                    (google_title if follows_name else None, immich_id),
+                )
 
     def album_counts(self, immich_id: str) -> AlbumCounts:
         album = self.conn.execute(

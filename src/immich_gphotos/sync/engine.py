@@ -14,6 +14,7 @@ from contextlib import suppress
 from immich_gphotos.config import AlbumSelection, SmartAlbum, SyncSettings
 from immich_gphotos.gphotos import limits
 from immich_gphotos.state.records import SyncRecords
+from immich_gphotos.sync import follow
 from immich_gphotos.sync import plan as planner
 from immich_gphotos.sync.context import AlbumDeleted, Clients, RunContext, Stop
 from immich_gphotos.sync.events import Reporter
@@ -56,9 +57,11 @@ class SyncEngine:
         recover(ctx)  # batches Google may hold that the state never recorded, before planning
         fetched = fetch_albums(ctx.clients.immich, self.selection, self.smart)
         self._problems = fetched.problems
-        state = ctx.records.snapshot([s.immich_id for s in fetched.specs])
-        motion = motion_parts(ctx.clients.immich, fetched.specs, ctx.sync.live_photos)
-        plan = planner.build(fetched.specs, state, ctx.sync, ctx.options.plan, motion)
+        specs = follow.before_planning(ctx, fetched.specs, self.selection)  # renames, replacements
+        state = ctx.records.snapshot([s.immich_id for s in specs])
+        motion = motion_parts(ctx.clients.immich, specs, ctx.sync.live_photos)
+        plan = planner.build(specs, state, ctx.sync, ctx.options.plan, motion)
+        plan = follow.after_planning(ctx, plan)  # edits, descriptions, titles changed in Immich
         ctx.reporter.plan_ready(plan)
         return plan
 
@@ -103,6 +106,7 @@ class SyncEngine:
             with suppress(Stop):
                 self._sync_album(album, result)
             ctx.reporter.album_done(result)
+        follow.carry_out(ctx, plan)  # after every album is placed; nothing once the run ended
         if not ctx.ended and ctx.stop.is_set():  # a signal after the last album's work
             ctx.report.stopped = "interrupted"
         if not ctx.ended and any(a.deferred for a in plan.albums):

@@ -7,15 +7,12 @@ from datetime import UTC, datetime, timedelta
 from immich_gphotos.gphotos import limits
 from immich_gphotos.gphotos.models import AlbumGone, GoogleAlbum
 from immich_gphotos.sync.context import AlbumDeleted, RunContext, Stop
-from immich_gphotos.sync.plan import AlbumPlan, GooglePart
+from immich_gphotos.sync.plan import AlbumPlan, GooglePart, part_title
 from immich_gphotos.text import clean
 
+__all__ = ["part_title"]  # decided in the pure planner: the follow-through renames by it too
+
 VERIFY_EVERY = timedelta(hours=24)  # an idle album is looked at (one albums.get) once a day
-
-
-def part_title(title: str, number: int) -> str:
-    """Part 1 has the album's title; the ones after it "TITLE (2)", "TITLE (3)"..."""
-    return title if number == 1 else f"{title} ({number})"
 
 
 def part_with_room(ctx: RunContext, album: AlbumPlan, parts: list[GooglePart]) -> GooglePart:

@@ -8,6 +8,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
+from typing import Protocol
 
 from immich_gphotos.config import SyncSettings
 from immich_gphotos.gphotos.limits import MAX_BATCH, RAW_UPLOAD_LIMIT, RESUMABLE_CHUNK
@@ -87,9 +88,17 @@ class AlbumPlan:
         return tuple(p.google_album_id for p in self.parts)
 
 
+class FollowThrough(Protocol):
+    """What the follow-through adds to a run (``followplan.FollowPlan``): edits replaced,
+    descriptions patched, albums renamed. Planned after this plan, from the same reads."""
+
+    def google_requests(self) -> int: ...
+
+
 @dataclass(frozen=True)
 class Plan:
     albums: tuple[AlbumPlan, ...]
+    follow: FollowThrough | None = None
 
     @property
     def uploads(self) -> int:
@@ -127,6 +136,8 @@ class Plan:
                         1 if size <= RAW_UPLOAD_LIMIT else 1 + math.ceil(size / RESUMABLE_CHUNK)
                     )
             total += math.ceil(len(album.removals) / MAX_BATCH)
+        if self.follow is not None:
+            total += self.follow.google_requests()
         return total
 
 
@@ -139,6 +150,11 @@ def _runs(place: tuple[Placement, ...]) -> list[tuple[Action, int]]:
         else:
             runs.append((p.action, 1))
     return runs
+
+
+def part_title(title: str, number: int) -> str:
+    """Part 1 has the album's title; the ones after it "TITLE (2)", "TITLE (3)"..."""
+    return title if number == 1 else f"{title} ({number})"
 
 
 def capture_order(asset: ImmichAsset) -> tuple[object, ...]:

@@ -46,6 +46,13 @@ class RunReport:
     stopped: str | None = None  # None | limit | budget | quota | storage | interrupted
     google_requests: int = 0
     error: AppError | None = None  # what ended the run early (auth, unreachable...), if anything
+    # the follow-through (sync/follow.py): changes in Immich after upload carried to Google
+    replaced: int = 0  # items replaced by a new rendition (an edit); the old in "replaced"
+    described: int = 0  # descriptions patched onto Google items
+    renamed: int = 0  # Google albums (parts) retitled
+    kept: int = 0  # changes left alone: the Google item was not created by this tool
+    follow_failed: int = 0  # patches that failed this time (tried again next run)
+    login_expires: str | None = None  # the Google login dies then (an app left in 'Testing')
 
     def total(self, name: str) -> int:
         return sum(getattr(a, name) for a in self.albums)
@@ -65,6 +72,7 @@ class RunReport:
             self.total("failed")
             or self.total("removal_refused")
             or any(a.unreadable or a.needs_repair for a in self.albums)
+            or self.follow_failed
         ):
             return ExitCode.FAILED
         return ExitCode.OK
@@ -79,6 +87,11 @@ class RunReport:
             "google_requests": self.google_requests,
             "stopped": self.stopped,
             "error": self.error.message if self.error else None,
+            "replaced": self.replaced,
+            "descriptions_patched": self.described,
+            "albums_renamed": self.renamed,
+            "not_app_created": self.kept,
+            "login_expires": self.login_expires,
             "albums": [
                 {k: v for k, v in asdict(a).items() if k not in ("problems", "kind", "unreadable")}
                 | a.identity()
@@ -110,10 +123,21 @@ def album_line(r: AlbumResult) -> str:
 
 def summary_line(report: RunReport) -> str:
     stop = f", stopped: {report.stopped}" if report.stopped else ""
+    follow = "".join(
+        f", {label} {n}"
+        for label, n in (
+            ("replaced", report.replaced),
+            ("descriptions patched", report.described),
+            ("albums renamed", report.renamed),
+            ("left alone (not created by this tool)", report.kept),
+        )
+        if n
+    )
     error = f", error: {report.error.message}" if report.error else ""
     return (
         f"sync finished: uploaded {report.total('uploaded')}, added {report.total('added')}, "
-        f"removed {report.total('removed')}, skipped {report.total('skipped')}, failed {report.total('failed')}, "
+        f"removed {report.total('removed')}, skipped {report.total('skipped')}, "
+        f"failed {report.total('failed') + report.follow_failed}{follow}, "
         f"{human_bytes(report.total('bytes'))}, {report.google_requests} Google requests{stop}{error}, "
         f"exit {report.exit_code}"
     )

@@ -221,6 +221,15 @@ def status_lines(report: StatusReport) -> list[str]:
         ],
         f"          requests today {g.requests_today} of {g.daily_request_budget} (Pacific day)",
     ]
+    if g.login_expires:  # an app left in 'Testing': Google ends the login on that day
+        lines.append(
+            f"          login ends {when(g.login_expires)} (app in 'Testing': publish it, then `auth`)"
+        )
+    if g.replaced_items:
+        lines.append(
+            f'          {g.replaced_items} replaced item(s) in "immich-gphotos: replaced" '
+            "(empty it in Google Photos)"
+        )
     if g.error:
         lines.append(f"          {g.error}")
     lines.append("")
@@ -286,6 +295,10 @@ def plan_lines(plan: Any) -> list[str]:
         if a.deferred:
             line += f", {a.deferred} left for a later run (--limit)"
         lines.append(line)
+    from immich_gphotos.sync import followplan
+
+    if isinstance(plan.follow, followplan.FollowPlan):  # edits, descriptions, renames
+        lines.extend(followplan.plan_lines(plan.follow))
     lines.append(
         f"dry run: {plan.uploads} uploads ({human_bytes(plan.bytes)}), {plan.adds} adds, {plan.removals} removals, "
         f"about {plan.google_requests()} Google requests; nothing was changed"
