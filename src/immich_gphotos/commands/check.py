@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from immich_gphotos.commands import auth as account
 from immich_gphotos.commands.names import chosen_albums
-from immich_gphotos.commands.sync import Wiring, _budget, keep_backup
+from immich_gphotos.commands.runs import day_budget, keep_backup
+from immich_gphotos.commands.sync import Wiring
 from immich_gphotos.config import AlbumSelection, Settings
 from immich_gphotos.credentials.backends import open_store
 from immich_gphotos.credentials.base import SecretStore, immich_api_key
@@ -74,7 +75,7 @@ def run_check(
         checks += [  # a smart album is keyed by its id and titled by the config
             AlbumToCheck(s.id, s.title, s.title, "smart") for s in smart
         ]
-        budget = _budget(settings, stack)
+        budget = day_budget(settings, stack)
         report = CheckReport(repair=repair, estimate=estimate(records, checks, repair))
         if on_estimate is not None:
             on_estimate(CheckEstimate(report.estimate, budget.used_today(), budget.limit))

@@ -8,20 +8,15 @@ from __future__ import annotations
 
 import logging
 import os
-import sqlite3
 import threading
 from collections.abc import Callable
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from immich_gphotos import signals
-from immich_gphotos.budget import RequestBudget
-from immich_gphotos.clock import iso, utcnow
 from immich_gphotos.commands import auth as account
-from immich_gphotos.commands import metrics
+from immich_gphotos.commands import metrics, runs
 from immich_gphotos.commands.names import chosen_albums
 from immich_gphotos.config import AlbumSelection, Settings, SmartAlbum
 from immich_gphotos.credentials.backends import open_store
@@ -34,11 +29,8 @@ from immich_gphotos.lock import RunLock
 from immich_gphotos.logfile import close_log, open_log
 from immich_gphotos.notify import OUTCOME_KEY, Notifier
 from immich_gphotos.security import security_warnings
-from immich_gphotos.state.db import connect
-from immich_gphotos.state.follow import LOGIN_WARNED_KEY
-from immich_gphotos.state.migrations import migrate
 from immich_gphotos.state.records import SyncRecords
-from immich_gphotos.state.store import STATE_FILE_NAME, StateStore
+from immich_gphotos.state.store import StateStore
 from immich_gphotos.sync import followplan
 from immich_gphotos.sync.context import Clients
 from immich_gphotos.sync.engine import SyncEngine
@@ -47,10 +39,6 @@ from immich_gphotos.sync.options import RunOptions
 from immich_gphotos.sync.plan import Plan
 from immich_gphotos.sync.report import RunReport, summary_line
 from immich_gphotos.transport import RetryPolicy
-
-LOGIN_CHECKED_KEY = "login_checked_at"
-LOGIN_CHECK_EVERY = timedelta(hours=24)
-LOGIN_WARN_BEFORE = timedelta(hours=48)  # a login with an end date: warn, and notify once
 
 
 @dataclass(frozen=True)
@@ -170,7 +158,7 @@ def _run_sync(
     stop = stop or threading.Event()
     with ExitStack() as stack:
         stack.enter_context(RunLock(settings.state_dir))
-        state = _open_state(settings, options.dry_run)
+        state = runs.open_state(settings, options.dry_run)
         stack.callback(state.close)
         immich = stack.enter_context(
             ImmichClient(
@@ -238,7 +226,7 @@ class _Run:
         run_id = state.start_run()
         clients = Clients(immich=immich, google=None)
         # a second signal exits at once: the run record says so if the state is free to say it
-        stack.callback(signals.on_hard_exit(lambda: _record_hard_exit(state, run_id, clients)))
+        stack.callback(signals.on_hard_exit(lambda: runs.record_hard_exit(state, run_id, clients)))
         notifier = Notifier(settings.notify)
         previous: str | None = None
         placing = False
@@ -256,7 +244,7 @@ class _Run:
                 self.options,
                 selection,
             )
-            expires = _login_expiry(state, notifier, engine.ctx.reporter)
+            expires = runs.login_expiry(state, notifier, engine.ctx.reporter)
             plan = engine.prepare()  # reads only: a signal here unwinds at once
             with signals.stop_on_signals(self.stop):  # a signal here lets the batch finish
                 placing = True
@@ -270,7 +258,7 @@ class _Run:
                 state.finish_run(run_id, exc.exit_code, google_requests=sent)
             outcome = notifier.finished(exc.exit_code, exc.message, previous)
             with suppress(StateUnwritable):
-                _remember(state, outcome)
+                runs.remember(state, outcome)
             exc.notified = True
             metrics.write(settings, exc.exit_code)
             raise
@@ -281,7 +269,7 @@ class _Run:
             state.finish_run(
                 run_id, ExitCode.INTERRUPTED, google_requests=sent, stopped="interrupted"
             )
-            _saved(
+            runs.saved(
                 exc,
                 "every finished batch is saved, and the next run continues with the rest"
                 if placing
@@ -290,15 +278,17 @@ class _Run:
             metrics.write(settings, ExitCode.INTERRUPTED)
             raise
         try:
-            _finish_run(state, run_id, report)
-            _remember(state, notifier.finished(report.exit_code, summary_line(report), previous))
-            keep_backup(state, log)
+            runs.finish_run(state, run_id, report)
+            runs.remember(
+                state, notifier.finished(report.exit_code, summary_line(report), previous)
+            )
+            runs.keep_backup(state, log)
             metrics.write(settings, report.exit_code, report)
         except KeyboardInterrupt as exc:  # a first signal after the engine: its work is saved
             log.warning("sync interrupted after it finished its work (exit 130)")
             report.stopped = "interrupted"
-            _finish_run(state, run_id, report)
-            _saved(exc, "the sync had finished its work, and all of it is saved")
+            runs.finish_run(state, run_id, report)
+            runs.saved(exc, "the sync had finished its work, and all of it is saved")
             metrics.write(settings, ExitCode.INTERRUPTED, report)
             raise
         signals.finishing()  # recorded as it ends: a late signal must not contradict the record
@@ -312,119 +302,12 @@ class _Run:
         secrets.append(refresh)  # masked in the log file from here on
         if state.get_meta(account.CLIENT_META_KEY) is None:
             state.set_meta(account.CLIENT_META_KEY, client.client_id)
-        budget = _budget(settings, self.stack)
+        budget = runs.day_budget(settings, self.stack)
         tokens = TokenSource(client, refresh)
-        _check_login_daily(state, tokens)
+        runs.check_login_daily(state, tokens)
         google = self.stack.enter_context(
             GooglePhotosClient(
                 settings.google.api_url, tokens, budget, retry=self.wiring.google_retry
             )
         )
         return Clients(immich=immich, google=google, budget=budget, client_id=client.client_id)
-
-
-def _budget(settings: Settings, stack: ExitStack) -> RequestBudget:
-    """The day's request count, kept in the state from the upload threads: its own connection
-    (WAL lets both write), one thread at a time."""
-    counter = StateStore.open(settings.state_dir)
-    stack.callback(counter.close)
-    lock = threading.Lock()
-
-    def add(n: int, day: Any) -> int:
-        with lock:
-            return counter.add_requests(n, day)
-
-    def load(day: Any) -> int:
-        with lock:
-            return counter.requests_on(day)
-
-    return RequestBudget(settings.google.daily_request_budget, load, add)
-
-
-def _check_login_daily(state: StateStore, tokens: TokenSource) -> None:
-    """A steady-state run sends Google nothing; still, refresh the login once a day (the token
-    endpoint is not a Library API request) so a revoked or expired login is reported promptly."""
-    checked = state.get_meta(LOGIN_CHECKED_KEY)
-    if (
-        checked
-        and datetime.fromisoformat(checked.replace("Z", "+00:00"))
-        > datetime.now(UTC) - LOGIN_CHECK_EVERY
-    ):
-        return
-    tokens.token()
-    state.set_meta(LOGIN_CHECKED_KEY, iso(utcnow()))
-
-
-def _login_expiry(state: StateStore, notifier: Notifier, reporter: Reporter) -> str | None:
-    """A login with an end date (an app left in 'Testing'): when less than 48 hours remain,
-    say so every run and run the notify command once for it. Returns the end (ISO), if any."""
-    expires = account.login_expires(state)
-    if expires is None:
-        return None
-    left = expires - utcnow()
-    if left < LOGIN_WARN_BEFORE:
-        when = (
-            "has ended"
-            if left.total_seconds() <= 0
-            else f"ends in {left.total_seconds() / 3600:.0f} hours"
-        )
-        text = f"the Google login {when} ({iso(expires)}); {account.TESTING_FIX}"
-        reporter.log(f"warning: {text}")
-        if state.get_meta(LOGIN_WARNED_KEY) != iso(expires):
-            notifier.login_expiring(text)
-            state.set_meta(LOGIN_WARNED_KEY, iso(expires))
-    return iso(expires)
-
-
-def _finish_run(state: StateStore, run_id: int, report: RunReport) -> None:
-    state.finish_run(
-        run_id,
-        report.exit_code,
-        uploaded=report.total("uploaded"),
-        added=report.total("added"),
-        removed=report.total("removed"),
-        skipped=report.total("skipped"),
-        failed=report.total("failed"),
-        bytes=report.total("bytes"),
-        google_requests=report.google_requests,
-        stopped=report.stopped,
-    )
-
-
-def _saved(exc: KeyboardInterrupt, what: str) -> None:
-    """What the interrupted run left saved, for the message ``cli`` prints."""
-    if isinstance(exc, signals.Interrupted):
-        exc.saved = what
-
-
-def _record_hard_exit(state: StateStore, run_id: int, clients: Clients) -> None:
-    """A second signal: mark the run interrupted unless the main thread is inside a transaction
-    (then its half is rolled back by SQLite and the record stays open: status shows ``exit ?``)."""
-    if state.conn.in_transaction:
-        return
-    state.conn.execute("PRAGMA busy_timeout = 1000")  # an upload thread's count: wait briefly
-    sent = clients.budget.sent if clients.budget else 0
-    state.finish_run(run_id, ExitCode.INTERRUPTED, google_requests=sent, stopped="interrupted")
-
-
-def keep_backup(state: StateStore, log: logging.Logger) -> None:
-    """After a run that finished (its progress all saved): the consistent copy beside the state.
-    A copy that cannot be made is logged; it never changes the run's exit code."""
-    try:
-        state.backup()
-    except (AppError, OSError, sqlite3.Error) as exc:
-        log.warning("the state backup was not made: %s", exc)
-
-
-def _remember(state: StateStore, value: str | None) -> None:
-    if value is not None:
-        state.set_meta(OUTCOME_KEY, value)
-
-
-def _open_state(settings: Settings, dry_run: bool) -> StateStore:
-    """A dry run never creates or migrates the state on disk; it plans against a fresh copy if needed."""
-    if dry_run and not (settings.state_dir / STATE_FILE_NAME).exists():
-        conn = connect(":memory:")
-        migrate(conn)
-        return StateStore(conn, Path(":memory:"))
-    return StateStore.open(settings.state_dir)
