@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from immich_gphotos.config import SyncSettings
-from immich_gphotos.gphotos.limits import MAX_BATCH, RAW_UPLOAD_LIMIT, RESUMABLE_CHUNK
+from immich_gphotos.gphotos.limits import MAX_BATCH, RAW_UPLOAD_LIMIT, RESUMABLE_REQUESTS
 from immich_gphotos.immich.models import ImmichAsset
 from immich_gphotos.state.views import GooglePart, StateView
 from immich_gphotos.sync.eligibility import skip_reason
@@ -113,9 +113,7 @@ class Plan:
             for p in album.place:
                 if p.action is Action.UPLOAD:
                     size = p.asset.size or 0
-                    total += (
-                        1 if size <= RAW_UPLOAD_LIMIT else 1 + math.ceil(size / RESUMABLE_CHUNK)
-                    )
+                    total += 1 if size <= RAW_UPLOAD_LIMIT else RESUMABLE_REQUESTS
             total += math.ceil(len(album.removals) / MAX_BATCH)
         return total
 
