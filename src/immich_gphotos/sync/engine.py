@@ -2,8 +2,9 @@
 
 It knows nothing of Typer or Rich: it talks to a Reporter, and stops between batches when the
 ``stop`` event is set (SIGINT/SIGTERM), finishing the batch for what was already uploaded. The
-jobs live beside it: ``fetch`` (reading Immich), ``uploads`` (the transfer scheduler), ``placing``
-(batchCreate and add by reference), ``parts`` (Google albums and their checks), ``removals``.
+jobs live beside it: ``fetch`` (reading Immich), ``uploads`` (the transfer scheduler), ``pipeline``
+(an album's uploads flowing into batches in capture order), ``placing`` (batchCreate and add by
+reference), ``parts`` (Google albums and their checks), ``removals``.
 """
 
 from __future__ import annotations
@@ -12,16 +13,15 @@ import threading
 from contextlib import suppress
 
 from immich_gphotos.config import AlbumSelection, SyncSettings
-from immich_gphotos.gphotos import limits
 from immich_gphotos.state.records import SyncRecords
 from immich_gphotos.sync import plan as planner
 from immich_gphotos.sync.context import AlbumDeleted, Clients, RunContext, Stop
 from immich_gphotos.sync.events import Reporter
 from immich_gphotos.sync.fetch import fetch_albums, motion_parts
 from immich_gphotos.sync.options import RunOptions
-from immich_gphotos.sync.parts import part_with_room, verify
-from immich_gphotos.sync.placing import add_chunk, contiguous, fit_budget, upload_chunk
-from immich_gphotos.sync.plan import Action, AlbumPlan, GooglePart, Placement, Plan
+from immich_gphotos.sync.parts import verify
+from immich_gphotos.sync.pipeline import AlbumPipeline
+from immich_gphotos.sync.plan import AlbumPlan, Plan
 from immich_gphotos.sync.recovery import recover
 from immich_gphotos.sync.removals import remove
 from immich_gphotos.sync.report import AlbumResult, RunReport
@@ -145,34 +145,6 @@ class SyncEngine:
             return
         if parts:
             verify(ctx, parts[-1], daily=False)
-        for run in _runs(album.place):
-            pending = list(run)
-            while pending:
-                ctx.check_stop()
-                part = part_with_room(ctx, album, parts)
-                size = min(limits.MAX_BATCH, limits.ALBUM_LIMIT - part.item_count)
-                chunk, pending = pending[:size], pending[size:]
-                if chunk[0].action is Action.UPLOAD:
-                    chunk = fit_budget(ctx, contiguous(ctx, album, part, chunk, pending), pending)
-                    placed = upload_chunk(ctx, album, part, chunk, result)
-                else:
-                    placed = add_chunk(ctx, album, part, chunk, result)
-                parts[-1] = GooglePart(
-                    part.part, part.google_album_id, part.title, part.item_count + placed
-                )
-                # A signal mid-chunk stops the uploads that had not started; they are dropped
-                # from this chunk but stay pending in the state. Checking here, not only at the
-                # top, keeps the last chunk from passing for a finished album (stamped, exit 0).
-                ctx.check_stop()
+        AlbumPipeline(ctx, album, parts, result).run()
         remove(ctx, album, result)
 
-
-def _runs(place: tuple[Placement, ...]) -> list[list[Placement]]:
-    """Consecutive placements with the same action (upload or add), in capture order."""
-    runs: list[list[Placement]] = []
-    for p in place:
-        if runs and runs[-1][0].action is p.action:
-            runs[-1].append(p)
-        else:
-            runs.append([p])
-    return runs
