@@ -24,6 +24,7 @@ import re
 import socket
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
@@ -261,6 +262,9 @@ class ImmichStandIn:
         self.ranges: list[tuple[str, str]] = []
         self.broken_assets: set[str] = set()  # originals that always answer 500
         self.original_requested = threading.Event()  # set at the first original request
+        self.short_assets: set[str] = set()  # originals that announce more bytes than they send
+        self.held_assets: dict[str, threading.Event] = {}  # originals paused mid-body until set
+        self.on_original: Callable[[str], None] | None = None  # told each original's asset id
         self.body_held = threading.Event()  # set when faults.hold_body first holds a body
         self._lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"standin": self})
@@ -689,6 +693,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.standin.ranges.append((asset.id, self.headers.get("Range", "")))
             number = len(self.standin.ranges)
         self.standin.original_requested.set()
+        if self.standin.on_original is not None:
+            self.standin.on_original(asset.id)
         if asset.id in self.standin.broken_assets:
             raise HttpError(self.standin.faults.broken_status, "Internal server error")
         start, end, status = 0, total, 200
@@ -722,6 +728,10 @@ class _Handler(BaseHTTPRequestHandler):
             if faults.reset_rate and faults.rng.random() < faults.reset_rate:
                 reset_at = start + (end - start) // 2
         hold = faults.hold_body if number >= faults.hold_from else None
+        hold = self.standin.held_assets.get(asset.id, hold)
+        if asset.id in self.standin.short_assets:  # the body ends early: the connection closes
+            end = start + (end - start) // 2
+            self.close_connection = True
         slow_at = start + (end - start) // 2 if faults.slow_body_seconds or hold else None
         sent = start
         for piece in asset.content.iter_range(start, end, chunk=1 << 20):
