@@ -67,6 +67,14 @@ EXPECTED_COLUMNS = {
         "file_name",
         "captured_at",
     },
+    "album_listings": {
+        "album_id",
+        "asset_count",
+        "updated_at",
+        "last_modified",
+        "settings",
+        "listed_at",
+    },
 }
 
 

@@ -173,8 +173,11 @@ class ImmichClient:
         """Every asset of the album, whoever owns it, archived ones included; each once."""
         return self.album_with_assets(album_id)[1]
 
-    def album_with_assets(self, album_id: str) -> tuple[ImmichAlbum, list[ImmichAsset]]:
-        """The album and its assets in the fewest calls the server version allows."""
+    def album_with_assets(
+        self, album_id: str, listed: ImmichAlbum | None = None
+    ) -> tuple[ImmichAlbum, list[ImmichAsset]]:
+        """The album and its assets in the fewest calls the server version allows (on v3, the
+        album itself is not asked for again when ``listed``, from ``albums()``, is given)."""
         if not self.is_v3:
             with _album_lookup(album_id):
                 data = self._json("GET", f"/albums/{album_id}", params={"withoutAssets": "false"})
@@ -184,7 +187,7 @@ class ImmichClient:
         # withExif gives sizes and descriptions but is an INNER join on exif rows, so assets not
         # yet through metadata extraction drop out; when the count falls short of the album's
         # assetCount, list again without it and fill the gaps.
-        album = self.album(album_id)  # first: an unknown id fails clearly here
+        album = listed or self.album(album_id)  # first: an unknown id fails clearly here
         with_exif = _unique(self._search_album(album_id, with_exif=True))
         if len(with_exif) >= album.asset_count:
             return album, with_exif

@@ -78,3 +78,14 @@ class BatchIntent:
     album_id: str
     google_album_id: str
     assets: tuple[IntentAsset, ...]
+
+
+@dataclass(frozen=True)
+class AlbumListing:
+    """What Immich's album list said of an album when it was last listed and synced completely."""
+
+    asset_count: int
+    updated_at: str | None
+    last_modified: str | None
+    settings: str
+    listed_at: datetime

@@ -10,10 +10,14 @@ reference), ``parts`` (Google albums and their checks), ``removals``.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from contextlib import suppress
 
+from immich_gphotos.clock import utcnow
 from immich_gphotos.config import AlbumSelection, SyncSettings
+from immich_gphotos.immich.models import ImmichAlbum
 from immich_gphotos.state.records import SyncRecords
+from immich_gphotos.sync import listing
 from immich_gphotos.sync import plan as planner
 from immich_gphotos.sync.context import AlbumDeleted, Clients, RunContext, Stop
 from immich_gphotos.sync.events import Reporter
@@ -43,6 +47,7 @@ class SyncEngine:
         self.ctx = RunContext(sync, clients, records, reporter, stop, options)
         self.selection = selection
         self._problems: dict[str, str] = {}  # album id -> why it could not be read from Immich
+        self._seen: dict[str, ImmichAlbum] = {}  # album id -> what Immich's album list said
 
     @property
     def report(self) -> RunReport:
@@ -52,13 +57,26 @@ class SyncEngine:
         """Read the selected albums from Immich and plan against the state (no writes anywhere)."""
         ctx = self.ctx
         recover(ctx)  # batches Google may hold that the state never recorded, before planning
-        fetched = fetch_albums(ctx.clients.immich, self.selection)
-        self._problems = fetched.problems
+        fetched = fetch_albums(ctx.clients.immich, self.selection, self._unchanged())
+        self._problems, self._seen = fetched.problems, fetched.albums
         state = ctx.records.snapshot([s.immich_id for s in fetched.specs])
         motion = motion_parts(ctx.clients.immich, fetched.specs, ctx.sync.live_photos)
         plan = planner.build(fetched.specs, state, ctx.sync, ctx.options.plan, motion)
         ctx.reporter.plan_ready(plan)
         return plan
+
+    def _unchanged(self) -> Callable[[ImmichAlbum, AlbumSelection], bool] | None:
+        """Which albums go unlisted: unchanged since their last complete sync (``listing``);
+        --retry-failed lists every album (what was given up on is found only by listing)."""
+        if self.ctx.options.plan.retry_failed:
+            return None
+        saved, now = self.ctx.records.album_listings(), utcnow()
+
+        def unchanged(album: ImmichAlbum, selected: AlbumSelection) -> bool:
+            key = listing.settings_key(self.ctx.sync, selected.google_title or album.name)
+            return listing.unchanged(album, saved.get(album.id), key, now)
+
+        return unchanged
 
     def execute(self, plan: Plan) -> RunReport:
         ctx = self.ctx
@@ -104,9 +122,11 @@ class SyncEngine:
         ctx = self.ctx
         spec = album.spec
         ctx.records.ensure_album(spec.immich_id, spec.name, spec.google_title)
-        known = {a.id for a in spec.assets}
-        members = list(spec.assets) + [p.asset for p in album.place if p.asset.id not in known]
-        ctx.records.note_members(spec.immich_id, members, list(album.skips))
+        if spec.listed:
+            ctx.records.forget_album_listing(spec.immich_id)  # until this sync ends well
+            known = {a.id for a in spec.assets}
+            members = list(spec.assets) + [p.asset for p in album.place if p.asset.id not in known]
+            ctx.records.note_members(spec.immich_id, members, list(album.skips))
         for asset in album.given_up:
             result.problems.append(
                 f"{asset.file_name}: given up after {planner.GIVE_UP_AFTER} failed runs (sync --retry-failed tries again)"
@@ -124,6 +144,9 @@ class SyncEngine:
                 f"{spec.name}: the Google album was deleted; creating it again and placing every item again"
             )
             ctx.records.forget_google_album(spec.immich_id)
+            if not spec.listed:  # everything is placed again: that needs the album's contents
+                spec = fetch_albums(ctx.clients.immich, [_selection(spec)]).specs[0]
+                ctx.records.note_members(spec.immich_id, list(spec.assets), [])
             options = ctx.options.plan
             fresh = planner.build(
                 [spec],
@@ -135,6 +158,13 @@ class SyncEngine:
             self._place_all(fresh.albums[0], result)
         if not ctx.ended:
             ctx.records.set_last_synced(spec.immich_id, spec.name, spec.google_title)
+            seen = self._seen.get(spec.immich_id)
+            complete = not (result.failed or album.deferred or album.removal_refused)
+            if spec.listed and complete and seen is not None:
+                key = listing.settings_key(ctx.sync, spec.google_title)
+                ctx.records.save_album_listing(
+                    spec.immich_id, listing.listing_of(seen, key, utcnow())
+                )
 
     def _place_all(self, album: AlbumPlan, result: AlbumResult) -> None:
         ctx = self.ctx
@@ -148,3 +178,6 @@ class SyncEngine:
         AlbumPipeline(ctx, album, parts, result).run()
         remove(ctx, album, result)
 
+
+def _selection(spec: planner.AlbumSpec) -> AlbumSelection:
+    return AlbumSelection(spec.immich_id, spec.google_title)

@@ -33,6 +33,7 @@ class AlbumSpec:
     name: str
     google_title: str
     assets: tuple[ImmichAsset, ...]
+    listed: bool = True  # False: unchanged in Immich since its last complete sync, not listed
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,11 @@ def build(
     uploads_left = options.limit
     plans = []
     for spec in albums:
+        if not spec.listed:  # unchanged since its last complete sync: nothing to decide
+            parts = tuple(sorted(state.parts.get(spec.immich_id, ()), key=lambda p: p.part))
+            in_sync = sum(1 for album_id, _ in state.placed if album_id == spec.immich_id)
+            plans.append(AlbumPlan(spec, False, (), (), (), 0, in_sync, (), 0, parts))
+            continue
         members = _with_motion_parts(spec.assets, sync, motion)
         motion_ids = {a.live_photo_video_id for a in spec.assets if a.live_photo_video_id}
         place: list[Placement] = []
