@@ -257,6 +257,9 @@ class ImmichStandIn:
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request
         self.version_override: dict[str, Any] | None = None  # answer as another version
         self.cursor_paging = False  # v3.2: /search/metadata also answers nextCursor
+        # v3.2 strict: answer as 3.2.0, take the `filter` tree (refusing the deprecated flat
+        # albumIds, so a client still sending them shows) and page by cursor only
+        self.filter_tree = False
         self.stuck_paging = 0  # a broken server: the next N pages all say the next one is page 2
         # (asset id, Range header) of every original request
         self.ranges: list[tuple[str, str]] = []
@@ -548,7 +551,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_json({"res": "pong"})
 
     def get_server_version(self, body: Any) -> None:
-        if self.standin.version_override:
+        if self.standin.filter_tree:
+            self._send_json({"major": 3, "minor": 2, "patch": 0, "prerelease": None})
+        elif self.standin.version_override:
             self._send_json(self.standin.version_override)
         elif self.v3:
             self._send_json({"major": 3, "minor": 1, "patch": 0, "prerelease": None})
@@ -617,11 +622,18 @@ class _Handler(BaseHTTPRequestHandler):
             self.standin.stuck_paging -= 1 if stuck else 0
         size = int(body.get("size") or 250)
         page = int(body.get("page") or 1)
-        if self.standin.cursor_paging and body.get("cursor"):
+        cursors = self.standin.cursor_paging or self.standin.filter_tree
+        if cursors and body.get("cursor"):
             page = int(str(body["cursor"]).removeprefix("cur-"))
         if not 1 <= size <= 1000 or page < 1:
             raise HttpError(400, ["size must not be greater than 1000"], "Bad Request")
         album_ids = body.get("albumIds") or []
+        tree = body.get("filter")
+        if self.standin.filter_tree:
+            if album_ids or body.get("page"):
+                raise HttpError(400, ["albumIds and page are deprecated: use filter and cursor"])
+            album_ids = ((tree or {}).get("albumIds") or {}).get("any") or []
+            body = body | {"withDeleted": (tree or {}).get("trashedAt") != {"eq": None}}
         candidates = list(self.lib.assets.values())
         for album_id in album_ids:
             album = self.lib.albums.get(album_id)
@@ -662,9 +674,11 @@ class _Handler(BaseHTTPRequestHandler):
             "items": [self._asset_json(a, with_exif) for a in items],
             "nextPage": "2" if stuck else str(page + 1) if more else None,
         }
-        if self.standin.cursor_paging:  # v3.2 adds an opaque cursor; pages still work
+        if cursors:  # v3.2 adds an opaque cursor; pages still work (not in strict 3.2)
             assets["nextCursor"] = "cur-2" if stuck else f"cur-{page + 1}" if more else None
             assets["nextPage"] = None if body.get("cursor") else assets["nextPage"]
+            if self.standin.filter_tree:
+                assets["nextPage"] = None
         self._send_json(
             {
                 "albums": {"total": 0, "count": 0, "items": [], "facets": [], "nextPage": None},

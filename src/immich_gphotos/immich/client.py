@@ -5,7 +5,8 @@ v2 and v3 differ where it matters (see shared/notes/immich-api.md):
   v3 lists every album the user belongs to in one call.
 - v2 ``/search/metadata`` returns only the caller's own timeline assets, so v2 album contents come
   from ``GET /albums/{id}``; v3 dropped ``assets`` from album responses, so v3 pages
-  ``POST /search/metadata`` with one ``albumIds`` entry.
+  ``POST /search/metadata`` with one ``albumIds`` entry; from 3.2, where the flat fields are
+  deprecated, with the ``filter`` tree, paged by cursor.
 """
 
 from __future__ import annotations
@@ -37,6 +38,13 @@ from immich_gphotos.transport import (
 )
 
 PAGE_SIZE = 1000  # the most /search/metadata allows
+FILTER_TREE = ServerVersion(3, 2, 0)  # `filter` tree and cursor paging on /search/metadata
+
+
+def album_filter(album_id: str) -> dict[str, Any]:
+    """Immich 3.2's structured filter for one album's assets, trashed ones left out (a filter
+    includes them unless it says so). From the 3.2 SDK typings; the server code was not read."""
+    return {"albumIds": {"any": [album_id]}, "trashedAt": {"eq": None}}
 
 
 def immich_retry_policy() -> RetryPolicy:
@@ -206,6 +214,8 @@ class ImmichClient:
             "page": 1,
             "withExif": with_exif,
         }
+        if self.server_version() >= FILTER_TREE:  # the flat fields are deprecated there
+            body = {"filter": album_filter(album_id), "size": PAGE_SIZE, "withExif": with_exif}
         seen: set[str] = set()  # a server that hands out the same page again would loop for ever
         while True:
             data = self._json("POST", "/search/metadata", json=body)
