@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install test lint demo bench chaos clean
+.PHONY: install test test-container lint demo bench chaos clean
 
 install: $(STAMP)
 
@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 # one resource (the Secret Service) carry the same xdist_group and run on one worker.
 # PYTEST_WORKERS=0 runs them in this process; PYTEST_ARGS is passed on last, so it can override.
 PYTEST_WORKERS ?= 4
-PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --ignore=tests/container $(PYTEST_ARGS)
 test: install
 	@if command -v dbus-run-session >/dev/null 2>&1 && command -v gnome-keyring-daemon >/dev/null 2>&1; then \
 		echo "running the tests inside dbus-run-session (keyring tests enabled)"; \
@@ -31,6 +31,14 @@ test: install
 		echo "dbus-run-session or gnome-keyring-daemon not found: keyring tests will skip"; \
 		$(PYTEST); \
 	fi
+
+# The container image, built and run for real: podman, runc and debootstrap from Debian's packages
+# (as root; .ci/run installs them). Builds the Dockerfile on a base made with debootstrap (no
+# container registry is needed), then runs tests/container against the stand-ins.
+CONTAINER_IMAGE ?= localhost/immich-gphotos:test
+test-container: install
+	IGPHOTOS_CONTAINER_IMAGE=$(CONTAINER_IMAGE) $(BIN)/python scripts/container_image.py
+	IGPHOTOS_CONTAINER_IMAGE=$(CONTAINER_IMAGE) $(BIN)/python -m pytest -p no:xdist -p no:cacheprovider tests/container $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check src tests scripts

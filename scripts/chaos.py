@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import tomli_w  # noqa: E402
-from tests.helpers import store_google_login  # noqa: E402
+from tests.homes import store_google_login  # noqa: E402
 from tests.standins.google import GoogleStandIn  # noqa: E402
 from tests.standins.immich import ImmichStandIn, Library  # noqa: E402
 

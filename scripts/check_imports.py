@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("clients and state", {"immich", "gphotos", "state", "credentials"}),
 ]
 FOUNDATION = "foundations"  # every top-level module: errors, config, transport, clock...
-ENTRY_POINTS = {f"{PACKAGE}.__main__"}  # `python -m immich_gphotos` calls cli.main()
+ENTRY_POINTS = {f"{PACKAGE}.__main__", f"{PACKAGE}.entry"}  # the two ways in: they call cli
 
 
 def room_of(module: str) -> str:

@@ -1,7 +1,7 @@
 """`make demo`: the real CLI against local stand-in servers, in a throwaway home. No account needed.
 
-init, auth (this script plays the browser), albums, sync with its real progress output, a second
-sync that has nothing to do, and status. The stand-ins are the ones the tests use.
+init, auth (this script plays the browser), albums, a smart album, sync with its real progress
+output, a second sync that has nothing to do, and status. The stand-ins are the ones the tests use.
 """
 
 from __future__ import annotations
@@ -24,6 +24,28 @@ from tests.standins.immich import ImmichStandIn, demo_library  # noqa: E402
 DEMO_KEY = "demo-immich-api-key"
 
 
+def typed(args: tuple[str, ...]) -> str:
+    """The command as a person types it: a name with spaces in quotes, so it can be copied."""
+    from immich_gphotos.selection import shell_quote
+
+    return " ".join(shell_quote(a) for a in args)
+
+
+def demo_env(home: Path, config: Path) -> dict[str, str]:
+    env = os.environ | {
+        "HOME": str(home),
+        "IMMICH_GPHOTOS_CONFIG": str(config),
+        "IMMICH_GPHOTOS_STATE_DIR": str(home / "state"),
+        "IMMICH_GPHOTOS_PASSPHRASE": "demo passphrase",  # the encrypted-file secrets backend
+        # The stand-in Google speaks plain http on 127.0.0.1; oauthlib allows that only with this.
+        "OAUTHLIB_INSECURE_TRANSPORT": "1",
+    }
+    # No COLUMNS here: Rich reads the real terminal's width. bash does not export COLUMNS, and a
+    # made-up value wider than the screen left every progress frame behind as a stale line.
+    env.pop("IMMICH_API_KEY", None)
+    return env
+
+
 def cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "immich_gphotos", *args]
 
@@ -31,11 +53,11 @@ def cli(*args: str) -> list[str]:
 def step(
     title: str, *args: str, env: dict[str, str], stdin: str = "", ok: tuple[int, ...] = (0,)
 ) -> None:
-    print(f"\n== {title}\n$ immich-gphotos {' '.join(args)}", flush=True)
+    print(f"\n== {title}\n$ immich-gphotos {typed(args)}", flush=True)
     result = subprocess.run(cli(*args), env=env, input=stdin, text=True)
     if result.returncode not in ok:
         raise SystemExit(
-            f"demo step failed with exit code {result.returncode}: immich-gphotos {' '.join(args)}"
+            f"demo step failed with exit code {result.returncode}: immich-gphotos {typed(args)}"
         )
 
 
@@ -67,16 +89,7 @@ def login(env: dict[str, str], google: GoogleStandIn) -> None:
 def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="immich-gphotos-demo-"))
     config = home / "config.toml"
-    env = os.environ | {
-        "HOME": str(home),
-        "IMMICH_GPHOTOS_CONFIG": str(config),
-        "IMMICH_GPHOTOS_STATE_DIR": str(home / "state"),
-        "IMMICH_GPHOTOS_PASSPHRASE": "demo passphrase",  # the encrypted-file secrets backend
-        # The stand-in Google speaks plain http on 127.0.0.1; oauthlib allows that only with this.
-        "OAUTHLIB_INSECURE_TRANSPORT": "1",
-        "COLUMNS": os.environ.get("COLUMNS", "120"),
-    }
-    env.pop("IMMICH_API_KEY", None)
+    env = demo_env(home, config)
     library = demo_library(photos=300, videos=4, key=DEMO_KEY)
     with ImmichStandIn(library, version=3) as immich, GoogleStandIn() as google:
         secrets_json = google.client_secrets(home / "client_secret.json")
@@ -114,6 +127,15 @@ def main() -> None:
             "sam",
             "--as",
             "Sam's Garden (from Immich)",
+            env=env,
+        )
+        step(
+            "A smart album: every photo of Mia, fed by an Immich search",
+            "albums",
+            "smart",
+            "Mia (from Immich)",
+            "--person",
+            "Mia",
             env=env,
         )
         step("See what a sync would do", "sync", "--dry-run", env=env)

@@ -105,6 +105,7 @@ def scenario_library(big: bool = True) -> Scenario:
     )
     lib.add_asset(me, "TRASHED.jpg", albums=[mixed], trashed=True)  # never listed
 
+    _smart_facts(lib, me)
     if big:
         album = lib.add_album("Big Album", me)
         expected["Big Album"] = {
@@ -112,6 +113,34 @@ def scenario_library(big: bool = True) -> Scenario:
             for i in range(BIG_ALBUM_SIZE)
         }
     return Scenario(lib, me, friend, expected)
+
+
+def _smart_facts(lib: Library, me: User) -> None:
+    """People, tags, favourites, ratings and places on some of my assets (smart albums)."""
+    alice = lib.add_person(me, "Alice")
+    bob = lib.add_person(me, "Bob")
+    unnamed = lib.add_person(me)  # recognised, never named: reachable by id only
+    lib.add_person(me, "Alicia")  # shares a prefix with Alice
+    kids = lib.add_tag(me, "Family/Kids")
+    trips = lib.add_tag(me, "Trips")
+    by_name = {a.file_name: a for a in lib.assets.values()}
+    facts: dict[str, dict[str, object]] = {
+        "HOL_0.jpg": {"people": [alice.id], "country": "Portugal", "city": "Lisbon"},
+        "HOL_1.jpg": {"people": [alice.id, bob.id], "country": "Portugal", "city": "Porto"},
+        "HOL_2.jpg": {"people": [bob.id], "favorite": True, "rating": 4},
+        "HOL_3.jpg": {"favorite": True, "rating": 5, "tags": [trips.id]},
+        "HOL_4.jpg": {"rating": 3, "people": [unnamed.id]},
+        "H23_0.heic": {"favorite": True, "tags": [kids.id], "country": "Spain"},
+        "H23_1.heic": {"people": [alice.id], "tags": [kids.id]},
+        "PLAIN.jpg": {"tags": [trips.id]},
+        "ARCHIVED.jpg": {"people": [alice.id], "favorite": True},
+        "NO_EXIF.png": {"favorite": True},
+        "MINE_IN_GARDEN.jpg": {"people": [alice.id]},
+        "CLIP.mp4": {"favorite": True, "people": [alice.id]},
+    }
+    for name, values in facts.items():
+        for key, value in values.items():
+            setattr(by_name[name], key, value)
 
 
 def large_asset(

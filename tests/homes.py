@@ -16,6 +16,7 @@ from unittest import mock
 from immich_gphotos import config as config_mod
 from immich_gphotos.credentials import file_store
 from immich_gphotos.credentials.base import IMMICH_API_KEY, SECRETS_FILE_NAME
+from immich_gphotos.fileio import atomic_write
 from immich_gphotos.state.store import StateStore
 from tests.helpers import GOOD_KEY
 
@@ -42,14 +43,17 @@ def init_home(
     client_secrets: Path | None = None,
     google_api_url: str | None = None,
 ) -> config_mod.Settings:
-    """What `init --immich-url URL [--client-secrets PATH]` saves after its checks passed.
+    """What `init --immich-url URL [--client-secrets PATH]` saves after its checks passed (the
+    client JSON copied beside the config).
 
     ``google_api_url`` points the Google client at a stand-in, as tests otherwise do by
     editing the saved config.
     """
     raw: dict[str, Any] = {"immich": {"url": immich_url}}
-    if client_secrets is not None:
-        raw["google"] = {"client_secrets": str(client_secrets)}
+    if client_secrets is not None:  # init keeps a copy beside the config
+        copy = config_path.parent / "client_secret.json"
+        atomic_write(copy, client_secrets.read_bytes(), mode=0o600)
+        raw["google"] = {"client_secrets": str(copy)}
     if google_api_url is not None:
         raw.setdefault("google", {})["api_url"] = google_api_url
     settings = config_mod.save_raw(config_path, raw)
@@ -70,7 +74,7 @@ def select_albums(config_path: Path, albums: Iterable[Any]) -> None:
     state = StateStore.open(settings.state_dir)
     try:
         for album in albums:
-            state.upsert_album(album.id, album.name, album.name)
+            state.upsert_album(album.id, album.name, album.name, follows_name=True)
     finally:
         state.close()
 

@@ -11,6 +11,7 @@ import pytest
 
 from tests.helpers import NO_ALBUM_KEY, run_cli
 from tests.homes import albums_named, init_home, select_albums
+from tests.inprocess import run_in_process
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -37,6 +38,12 @@ def test_table_lists_owned_and_shared_albums(ready) -> None:
     assert "shared by Sam Friend" in result.stdout
     assert "Friend Private" not in result.stdout
     assert not CONTROL.search(result.stdout), "plain output when not on a terminal"
+    # on a pipe: one line per album, the name first, so `albums | grep Garden` finds it whole
+    lines = result.stdout.splitlines()
+    assert len(lines) == 4 and "┃" not in result.stdout
+    garden = next(line for line in lines if line.startswith("Garden\t"))
+    assert garden.split("\t")[1:3] == ["5", "-"]
+    assert _id(ready, "Garden") in garden
 
 
 def test_json_is_one_array(ready) -> None:
@@ -137,3 +144,25 @@ def test_stopped_server_exits_7(ready) -> None:
     assert result.returncode == 7
     assert ready.url in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_lowercase_exact_name_wins_over_a_longer_name(ready, config_path) -> None:
+    result = run_in_process("albums", "add", "holidays")
+    assert result.returncode == 0, result.stderr
+    assert [a["immich_id"] for a in _selected(config_path)] == [_id(ready, "Holidays")]
+
+
+def test_unquoted_name_with_spaces_suggests_quotes(ready, config_path) -> None:
+    result = run_in_process("albums", "add", "Holidays", "2023")
+    assert result.returncode == 2
+    assert 'No album matches "2023"' in result.stderr
+    assert 'write "Holidays 2023"' in result.stderr
+    assert _selected(config_path) == [], "all or nothing"
+
+
+def test_sync_of_an_album_not_selected_says_add_it_first(world3) -> None:  # type: ignore[no-untyped-def]
+    result = world3.sync("--album", "Holidays 2023")
+    assert result.returncode == 2
+    assert '"Holidays 2023" is not selected' in result.stderr
+    assert 'albums add "Holidays 2023"' in result.stderr
+    assert "No album matches" not in result.stderr

@@ -224,6 +224,8 @@ def test_status_and_logout(configured, state_dir) -> None:
     ok = run_cli("auth", "--status")
     assert ok.returncode == 0, ok.stderr
     assert "refreshes: yes" in ok.stdout and google.client_id in ok.stdout
+    assert "Login stored: yes\n" in ok.stdout, "one thing per line, no nested parentheses"
+    assert f"Secrets kept in: file ({state_dir / 'secrets.enc'})" in ok.stdout
 
     google.faults.invalid_grant = True
     expired = run_cli("auth", "--status")
@@ -239,7 +241,7 @@ def test_status_and_logout(configured, state_dir) -> None:
     assert run_cli("auth", "--status").returncode == 4
 
 
-def test_a_different_client_needs_new_client(configured, state_dir, tmp_path) -> None:
+def test_a_different_client_needs_new_client(configured, state_dir, config_path) -> None:
     _, google = configured
     _login(google)
     google.clients["other-client.apps.googleusercontent.com"] = "other-secret"
@@ -247,7 +249,8 @@ def test_a_different_client_needs_new_client(configured, state_dir, tmp_path) ->
         "other-client.apps.googleusercontent.com",
         "other-secret",
     )
-    google.client_secrets(google.secrets_path)  # the user downloads another client's JSON
+    # the user downloads another client's JSON and gives it to init (which keeps a copy)
+    google.client_secrets(config_path.parent / "client_secret.json")
 
     refused = run_cli("auth", "--no-browser", "--timeout", "10")
     assert refused.returncode == 3
@@ -304,4 +307,25 @@ def test_login_in_headless_chromium(configured, state_dir, tmp_path) -> None:
     code, err = finish(proc)
     assert code == 0, err + browser.stderr[-2000:]
     assert "Logged in" in browser.stdout
+    assert stored_token(state_dir) in google.refresh_tokens
+
+
+def test_a_bad_paste_is_answered_at_once_and_the_login_goes_on(configured, state_dir) -> None:
+    _, google = configured
+    proc, reader = start_auth()
+    url = auth_url(reader, google)
+    redirect = httpx.get(url, follow_redirects=False, timeout=30).headers["location"]
+    code_only = httpx.URL(redirect).params["code"]
+    assert proc.stdin is not None
+    proc.stdin.write(code_only + "\n")  # only the code: the whole address is needed
+    proc.stdin.flush()
+    answer = reader.wait_for(lambda line: "not the address" in line, timeout=10)
+    assert "paste the whole http://127.0.0.1:" in answer and "Still waiting" in answer
+    proc.stdin.write("help\n")
+    proc.stdin.flush()
+    reader.wait_for(lambda line: "not the address" in line, timeout=10)
+    proc.stdin.write(redirect + "\n")  # then the right thing: the login completes
+    proc.stdin.flush()
+    code, err = finish(proc)
+    assert code == 0, err
     assert stored_token(state_dir) in google.refresh_tokens

@@ -19,7 +19,7 @@ import pytest
 from immich_gphotos.gphotos.models import MediaItem
 from immich_gphotos.state.records import SyncRecords
 from immich_gphotos.state.views import IntentAsset
-from immich_gphotos.sync.recovery import match
+from immich_gphotos.sync.matching import match
 from tests.helpers import ROOT, run_cli, set_config
 from tests.world import SYNCED, World
 
@@ -224,3 +224,53 @@ def test_matching_pairs_timeless_items_only_when_the_counts_agree() -> None:
     both = [_item("m1", "X.jpg", None), _item("m2", "X.jpg", None)]
     assert set(match(assets, both, set())) == {"a", "b"}
     assert match(assets, both[:1], set()) == {}, "one of two: which one is unknowable"
+
+
+def test_a_smart_album_killed_in_the_window_duplicates_nothing(world3: World) -> None:
+    """The intent and its recovery key on the smart album's id as on an Immich album's."""
+    lib = world3.scenario.library
+    for i in range(MANY):
+        lib.add_asset(world3.scenario.me, f"FAV_{i % 20:04d}.jpg", size=64, favorite=True)
+    assert run_cli("albums", "smart", "Favs", "--favorite").returncode == 0
+    world3.google.hold_batch_answers()
+    for _ in range(2):
+        _kill_in_the_window(world3, "--album", "Favs")
+        assert _open_intents(world3) == 1
+    world3.google.release_batch_answers()
+
+    result = world3.sync("--album", "Favs", "--json")
+    assert result.returncode == 0, result.stderr + result.stdout
+    favourites = sorted(
+        (a for a in lib.assets.values() if a.favorite and a.visibility == "timeline"),
+        key=lambda a: (a.created, a.file_name, a.id),
+    )
+    assert world3.contents("Favs") == [a.content.sha1_base64 for a in favourites]
+    assert len(world3.google.media) == len(favourites), "no item was created twice"
+    assert _open_intents(world3) == 0
+    assert json.loads(world3.sync("--album", "Favs", "--json").stdout)["google_requests"] == 0
+
+
+def test_kill_9_between_google_making_an_album_and_the_state_recording_it(
+    world3: World,
+) -> None:
+    """The album-creation window: the next run takes the album over, never makes a second one."""
+    world3.google.hold_album_answers()
+    for _ in range(3):  # the same window, hit again by the run after each kill
+        world3.google.album_processed.clear()
+        proc = _start_sync()
+        try:
+            assert world3.google.album_processed.wait(120), "the run sent albums.create"
+        finally:
+            proc.kill()
+            proc.wait(timeout=30)
+        assert proc.returncode == -9
+    world3.google.release_album_answers()
+
+    result = world3.sync("--json")
+    assert result.returncode == 0, result.stderr + result.stdout
+    titles = [a.title for a in world3.google.albums.values() if not a.deleted]
+    assert sorted(titles) == sorted(set(titles)), f"an album was made twice: {titles}"
+    world3.assert_mirrored(*SYNCED)
+    with world3.state() as db:
+        left = db.execute("SELECT count(*) FROM meta WHERE key LIKE 'album_intent:%'").fetchone()
+    assert left[0] == 0, "every creation intent ended with its album recorded"

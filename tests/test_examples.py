@@ -72,3 +72,21 @@ def test_crontab_line() -> None:
     minute, hour, dom, month, dow = fields[:5]
     assert minute.isdigit() and hour == dom == month == dow == "*"
     assert "IMMICH_GPHOTOS_PASSPHRASE_FILE=" in lines[0] and lines[0].endswith("sync --quiet")
+
+
+def test_compose_example_and_dockerfile_agree() -> None:
+    """The compose service and the image: secrets where the variables say, the volumes the image
+    declares, Immich by its compose name, and the image's command, health check and user."""
+    compose = (EXAMPLES / "docker-compose.yml").read_text()
+    dockerfile = (EXAMPLES.parent / "Dockerfile").read_text()
+    assert "http://immich-server:2283" in compose
+    assert "IMMICH_API_KEY_FILE: /run/secrets/immich_api_key" in compose
+    assert "IMMICH_GPHOTOS_PASSPHRASE_FILE: /run/secrets/immich_gphotos_passphrase" in compose
+    assert "      - immich_api_key\n      - immich_gphotos_passphrase\n" in compose
+    assert ":/config" in compose and "immich-gphotos-state:/state" in compose
+    assert dockerfile.startswith("#") and "ARG BASE=debian:bookworm-slim" in dockerfile
+    assert 'VOLUME ["/config", "/state"]' in dockerfile
+    assert 'ENTRYPOINT ["immich-gphotos"]' in dockerfile
+    assert 'CMD ["sync", "--every", "1h"]' in dockerfile
+    assert 'CMD ["immich-gphotos", "health"]' in dockerfile
+    assert "USER immich-gphotos" in dockerfile and "IMMICH_GPHOTOS_STATE_DIR=/state" in dockerfile

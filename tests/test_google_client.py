@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from immich_gphotos.budget import RequestBudget
-from immich_gphotos.errors import AuthError, QuotaReached, StorageFull
+from immich_gphotos.errors import AuthError, QuotaReached, RemoteError, StorageFull
 from immich_gphotos.gphotos.auth import TokenSource
 from immich_gphotos.gphotos.client import GooglePhotosClient, google_retry_policy
 from immich_gphotos.gphotos.client_secrets import load_client_secrets
@@ -28,6 +28,7 @@ from tests.standins.google import (
     DAILY_QUOTA_MESSAGE,
     MINUTE_QUOTA_MESSAGE,
     STORAGE_FULL_MESSAGE,
+    Album,
     GoogleStandIn,
 )
 from tests.standins.immich import ImmichStandIn
@@ -173,6 +174,50 @@ def test_album_items_pages_through_app_created_items(api, google) -> None:
     api.batch_create(album.id, tokens)
     found = list(api.album_items(album.id, page_size=20))
     assert [m.file_name for m in found] == [f"{i}.jpg" for i in range(45)]
+
+
+def test_list_albums_pages_50_at_a_time_and_sees_only_this_clients_albums(api, google) -> None:
+    for i in range(55):
+        api.create_album(f"Album {i}")
+    google.clients["other-client"] = "other-secret"
+    google.albums["theirs"] = Album("theirs", "Not ours", "other-client")
+    before = google.library_requests
+    titles = [a.title for a in api.list_albums()]
+    assert titles == [f"Album {i}" for i in range(55)]
+    assert google.library_requests - before == 2, "55 albums: two pages of 50"
+
+
+@pytest.mark.parametrize("how", ["repeat", "endless"])
+def test_a_listing_that_repeats_or_never_ends_stops_with_a_clear_error(
+    api, google, how, monkeypatch
+) -> None:
+    """Bounded by what a list can hold (an album 20,000 items: 200 pages and a margin; here a
+    smaller album limit keeps the test quick)."""
+    monkeypatch.setattr("immich_gphotos.gphotos.client.ALBUM_LIMIT", 500)
+    monkeypatch.setattr("immich_gphotos.gphotos.client.MAX_ALBUM_PAGES", 12)
+    album = api.create_album("Looping")
+    api.batch_create(album.id, [NewItem(api.upload(_bytes(b"abc"), 3, "image/jpeg"), "A.jpg")])
+    google.faults.pages = how
+    expected = "same page twice" if how == "repeat" else "more pages"
+    before = google.library_requests
+    with pytest.raises(RemoteError, match=expected):
+        list(api.album_items(album.id))
+    assert google.library_requests - before == (2 if how == "repeat" else 5 + 10)
+    before = google.library_requests
+    with pytest.raises(RemoteError, match=f"{expected}.*albums this app made"):
+        list(api.list_albums())
+    assert google.library_requests - before == (2 if how == "repeat" else 12)
+
+
+def test_batch_get_answers_none_for_what_this_client_cannot_see(api, google) -> None:
+    made = api.batch_create(
+        api.create_album("Seen").id,
+        [NewItem(api.upload(_bytes(b"abc"), 3, "image/jpeg"), "A.jpg")],
+    )[0].media_item_id
+    theirs = google.add_preexisting("c2hh", 3, "B.jpg")  # the user's own upload: not app-created
+    found = api.batch_get([made, theirs])
+    assert found[made] is not None and found[made].file_name == "A.jpg"
+    assert found[theirs] is None
 
 
 def test_remove_by_reference(api, google) -> None:

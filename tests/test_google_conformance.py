@@ -15,7 +15,7 @@ from jsonschema import Draft7Validator
 from immich_gphotos.gphotos.auth import TokenSource
 from immich_gphotos.gphotos.client import GooglePhotosClient
 from immich_gphotos.gphotos.client_secrets import load_client_secrets
-from immich_gphotos.gphotos.models import AlbumPosition, NewItem, ReferenceRefused
+from immich_gphotos.gphotos.models import AlbumPosition, NewItem, PatchRefused, ReferenceRefused
 from immich_gphotos.transport import RetryPolicy
 from tests.helpers import spec_path
 from tests.standins.google import GoogleStandIn
@@ -122,16 +122,40 @@ def test_client_requests_and_stand_in_answers_follow_the_discovery_document(
         other = photos.create_album("Other")
         photos.batch_add(other.id, [made.media_item_id])
         list(photos.album_items(album.id))
+        assert {a.title for a in photos.list_albums()} == {"Conformance", "Other"}
+        got = photos.batch_get([made.media_item_id, "not-ours"])
+        assert got["not-ours"] is None and got[made.media_item_id] is not None
         photos.batch_remove(other.id, [made.media_item_id])
         with pytest.raises(ReferenceRefused):
             photos.batch_add(other.id, ["no-such-item"])
+        # follow-through: titles, descriptions, and which items are app-created
+        assert (
+            photos.retitle_album(album.id, "Conformance, renamed").title == "Conformance, renamed"
+        )
+        photos.describe_item(made.media_item_id, "a new caption\nwith a second line")
+        assert google.media[made.media_item_id].description == "a new caption\nwith a second line"
+        preexisting = google.add_preexisting("c29tZSBvdGhlciBieXRlcw==", 9, "P.jpg")
+        with pytest.raises(PatchRefused):
+            photos.describe_item(preexisting, "not ours to change")
+        found = photos.batch_get([made.media_item_id, preexisting])
+        assert found[made.media_item_id] is not None and found[preexisting] is None
+        google.delete_album(other.id)
+        with pytest.raises(PatchRefused):
+            photos.retitle_album(other.id, "Gone")
 
     checked = 0
+    seen: set[str] = set()
     for request, response in calls:
         path = request.url.path
         if path == "/v1/uploads":  # the byte upload is documented outside the discovery document
             continue
         method = method_for(request.method, path)
+        seen.add(method["id"])
+        documented = set(method.get("parameters", {}))
+        for name in request.url.params:  # query parameters: documented ones only
+            assert name in documented, f"{path}: unknown parameter {name}"
+        if "updateMask" in documented:  # "Required" in the text of both patch methods
+            assert request.url.params.get("updateMask")
         if request.content:
             check(method["request"]["$ref"], json.loads(request.content))
         if response.status_code == 200:
@@ -140,7 +164,12 @@ def test_client_requests_and_stand_in_answers_follow_the_discovery_document(
             error = response.json()["error"]
             assert isinstance(error["code"], int) and error["message"] and error["status"]
         checked += 1
-    assert checked >= 10
+    assert checked >= 15
+    assert {
+        "photoslibrary.albums.patch",
+        "photoslibrary.mediaItems.patch",
+        "photoslibrary.mediaItems.batchGet",
+    } <= seen
 
 
 def test_the_checker_catches_a_wrong_field() -> None:

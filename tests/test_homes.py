@@ -29,6 +29,9 @@ def _home(root: Path) -> dict[str, str]:
 
 def _what_is_saved(root: Path) -> tuple[dict, list, dict]:  # type: ignore[type-arg]
     config = config_mod.load_raw(root / ".config" / "immich-gphotos" / "config.toml")
+    kept = Path(config["google"]["client_secrets"])  # init's copy, inside each home
+    config["google"]["client_secrets"] = str(kept.relative_to(root))
+    config["google"]["client_copy"] = (kept.read_bytes(), kept.stat().st_mode)
     state_dir = root / ".local" / "state" / "immich-gphotos"
     with sqlite3.connect(state_dir / "state.sqlite3") as db:
         albums = sorted(db.execute("SELECT * FROM albums").fetchall())

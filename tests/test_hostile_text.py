@@ -73,9 +73,12 @@ def test_hostile_text_never_reaches_a_stream_the_log_or_google(
     set_config(config_path, "google", "api_url", google.url)
     store_google_login(google, state_dir)
 
-    listed = run_cli("albums", env=os.environ | {"COLUMNS": "400"})  # room for the names
+    listed = run_cli("albums")  # a pipe: one line per album, tabs between the fields
     assert listed.returncode == 0, listed.stderr
     assert "Evil" in listed.stdout
+    rows = listed.stdout.splitlines()
+    assert len(rows) == 2 and all(row.count("\t") == 8 for row in rows), "no tab from a name"
+    listed.stdout = listed.stdout.replace("\t", " ")  # the separators are ours, and harmless
     assert_run_inert(listed, "albums")
 
     as_json = run_cli("albums", "--json")

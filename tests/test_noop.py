@@ -19,13 +19,14 @@ def _album_reads(world: World) -> int:
 
 
 def test_a_no_op_asks_immich_for_the_album_list_only(world3: World) -> None:
+    """The album list, the server version and the key's permissions (checked every run)."""
     assert world3.sync().returncode == 0
     before = world3.immich.count()
     google = world3.google.library_requests
     again = world3.sync("--json")
     assert again.returncode == 0, again.stderr
     asked = [p for _, p in world3.immich.requests[before:]]
-    assert sorted(asked) == ["/api/albums", "/api/server/version"], asked
+    assert sorted(asked) == ["/api/albums", "/api/api-keys/me", "/api/server/version"], asked
     assert world3.google.library_requests == google
     data = json.loads(again.stdout)
     assert data["uploaded"] == 0 and data["failed"] == 0
@@ -104,3 +105,23 @@ def test_an_unchanged_album_deleted_in_google_is_placed_again_whole(world3: Worl
     assert result.returncode == 0, result.stderr + result.stdout
     assert world3.google_album("Holidays").id != old.id
     world3.assert_mirrored(*SYNCED)
+
+
+def test_an_edit_in_an_unchanged_album_is_not_hidden_by_the_no_op(world3: World) -> None:
+    """An edit moves the asset's updatedAt, so the album's lastModifiedAssetTimestamp: the
+    album is listed and the edit followed; after the replacement it is listed once more (its
+    follow-through was open), then the no-op holds again."""
+    assert world3.sync().returncode == 0
+    assert world3.sync().returncode == 0  # the no-op is in force
+    hol1 = next(a for a in world3.scenario.library.assets.values() if a.file_name == "HOL_1.jpg")
+    world3.scenario.library.edit(hol1)
+    result = world3.sync("--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["replaced"] == 1
+    assert world3.sync().returncode == 0
+    before = world3.immich.count()
+    again = world3.sync("--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["replaced"] == 0
+    asked = [p for _, p in world3.immich.requests[before:]]
+    assert sorted(asked) == ["/api/albums", "/api/api-keys/me", "/api/server/version"], asked

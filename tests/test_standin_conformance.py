@@ -78,6 +78,7 @@ def test_responses_match_the_openapi_document(server: ImmichStandIn) -> None:
         check_response(v, "get", "/server/ping", http.get("/server/ping"))
         check_response(v, "get", "/server/version", http.get("/server/version"))
         check_response(v, "get", "/users/me", http.get("/users/me"))
+        check_response(v, "get", "/api-keys/me", http.get("/api-keys/me"))
         check_response(v, "get", "/albums", http.get("/albums"))
         if v == 2:
             check_response(v, "get", "/albums", http.get("/albums", params={"shared": "true"}))
@@ -101,9 +102,34 @@ def test_responses_match_the_openapi_document(server: ImmichStandIn) -> None:
             )
             check_response(v, "post", "/search/metadata", http.post("/search/metadata", json=body))
         check_response(v, "get", "/assets/{id}", http.get(f"/assets/{asset_id}"))
+        check_response(v, "get", "/people", http.get("/people"))
+        check_response(
+            v,
+            "get",
+            "/people",
+            http.get("/people", params={"page": 1, "size": 2, "withHidden": "true"}),
+        )
+        check_response(v, "get", "/tags", http.get("/tags"))
         original = http.get(f"/assets/{asset_id}/original")
         check_response(v, "get", "/assets/{id}/original", original)
         assert original.content == lib.assets[asset_id].content.read()
+        # an edit: isEdited, updatedAt moved, other bytes behind edited=true (Immich >= 2.5)
+        asset = lib.assets[asset_id]
+        before = http.get(f"/assets/{asset_id}").json()
+        assert before["isEdited"] is False
+        rendition = lib.edit(asset)
+        after = http.get(f"/assets/{asset_id}")
+        check_response(v, "get", "/assets/{id}", after)
+        assert after.json()["isEdited"] is True
+        assert after.json()["updatedAt"] > before["updatedAt"]
+        assert after.json()["checksum"] == before["checksum"]  # always the original's
+        names = {p["name"] for p in operation(v, "get", "/assets/{id}/original")["parameters"]}
+        assert "edited" in names
+        edited = http.get(f"/assets/{asset_id}/original", params={"edited": "true"})
+        check_response(v, "get", "/assets/{id}/original", edited)
+        assert edited.content == rendition.read() != original.content
+        assert edited.headers["etag"] != original.headers["etag"]
+        assert http.get(f"/assets/{asset_id}/original").content == original.content
 
 
 def test_album_fields_follow_the_version(server: ImmichStandIn) -> None:
@@ -117,6 +143,49 @@ def test_album_fields_follow_the_version(server: ImmichStandIn) -> None:
         assert "assets" in one and "owner" in one
 
 
+def test_smart_album_searches_match_the_openapi_document(server: ImmichStandIn) -> None:
+    """Every body a smart album sends is a valid MetadataSearchDto, and the answers conform."""
+    from immich_gphotos.config import SmartAlbum, as_utc
+    from immich_gphotos.sync.smart import searches
+
+    v = server.version
+    lib: Library = server.lib  # type: ignore[attr-defined]
+    people = [p.id for p in lib.people.values()][:2]
+    tag = next(t.id for t in lib.tags.values() if t.value == "Family/Kids")
+    album = next(a.id for a in lib.albums.values() if a.name == "Holidays")
+    from datetime import date
+
+    smarts = [
+        SmartAlbum(
+            "smart-a",
+            "A",
+            people=tuple(people),
+            tags=(tag,),
+            favorite=True,
+            min_rating=4,
+            taken_after=as_utc(date(2023, 1, 1)),
+            taken_before=as_utc(date(2025, 1, 1)),
+            country="Portugal",
+            city="Lisbon",
+            type="image",
+            in_albums=(album,),
+        ),
+        SmartAlbum("smart-b", "B", people=tuple(people), people_match="all", not_in_any_album=True),
+    ]
+    schema = operation(v, "post", "/search/metadata")["requestBody"]["content"]["application/json"][
+        "schema"
+    ]
+    with _client(server) as http:
+        for smart in smarts:
+            for body in searches(smart):
+                for exif in (True, False):
+                    sent = {**body, "size": 1000, "page": 1, "withExif": exif}
+                    check(v, schema, sent)
+                    check_response(
+                        v, "post", "/search/metadata", http.post("/search/metadata", json=sent)
+                    )
+
+
 @pytest.mark.parametrize(
     ("method", "path", "route"),
     [
@@ -126,6 +195,8 @@ def test_album_fields_follow_the_version(server: ImmichStandIn) -> None:
         ("post", "/search/metadata", "/search/metadata"),
         ("get", "/assets/{id}", "/assets/{asset}"),
         ("get", "/assets/{id}/original", "/assets/{asset}/original"),
+        ("get", "/people", "/people"),
+        ("get", "/tags", "/tags"),
     ],
 )
 def test_permissions_are_the_documented_ones(
@@ -141,6 +212,8 @@ def test_permissions_are_the_documented_ones(
         "asset.download",
         "asset.view",
         "server.about",
+        "person.read",
+        "tag.read",
     }
     me = next(u for u in lib.users.values() if u.name == "Alex Tester")
     lib.add_key("almost", me, every - {permission})
@@ -150,6 +223,15 @@ def test_permissions_are_the_documented_ones(
         response = http.request(method.upper(), url, json={} if method == "post" else None)
     assert response.status_code == 403
     assert response.json()["message"] == f"Missing required permission: {permission}"
+
+
+def test_a_key_reads_its_own_permissions_without_needing_one(server: ImmichStandIn) -> None:
+    """GET /api-keys/me has no x-immich-permission: a scoped key can always ask what it holds."""
+    assert "x-immich-permission" not in operation(server.version, "get", "/api-keys/me")
+    with _client(server, "scoped-no-download") as http:
+        response = http.get("/api-keys/me")
+    assert response.status_code == 200
+    assert set(response.json()["permissions"]) == {"user.read", "album.read", "asset.read"}
 
 
 def test_error_envelopes(server: ImmichStandIn) -> None:

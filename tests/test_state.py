@@ -16,7 +16,7 @@ from immich_gphotos.state.store import StateStore
 
 EXPECTED_COLUMNS = {
     "meta": {"key", "value"},
-    "albums": {"immich_id", "name", "google_title", "last_synced"},
+    "albums": {"immich_id", "name", "google_title", "last_synced", "followed_title"},
     "google_albums": {
         "immich_album_id",
         "part",
@@ -26,6 +26,7 @@ EXPECTED_COLUMNS = {
         "item_count",
         "created_at",
         "verified_at",
+        "product_url",
     },
     "assets": {
         "immich_id",
@@ -39,6 +40,10 @@ EXPECTED_COLUMNS = {
         "attempts",
         "ref_refused",
         "updated_at",
+        "rendition",
+        "rendition_tag",
+        "seen_updated_at",
+        "description_sent",
     },
     "album_assets": {"album_id", "asset_id", "google_album_id", "added_at"},
     "runs": {
@@ -67,6 +72,16 @@ EXPECTED_COLUMNS = {
         "file_name",
         "captured_at",
     },
+    "replacements": {
+        "asset_id",
+        "old_media_item_id",
+        "home_google_album_id",
+        "rendition",
+        "seen_updated_at",
+        "description_sent",
+        "started_at",
+    },
+    "replaced_items": {"old_media_item_id", "asset_id", "new_media_item_id", "replaced_at"},
     "album_listings": {
         "album_id",
         "asset_count",
@@ -97,6 +112,29 @@ def test_migrates_a_blank_database_from_version_0(tmp_path: Path) -> None:
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     migrate(conn)  # running again is a no-op
     assert schema_version(conn) == len(MIGRATIONS)
+
+
+def test_the_follow_through_migration_keeps_what_older_releases_placed(tmp_path: Path) -> None:
+    """Every item an older release made shows the original (it never uploaded an edit); a
+    title saved from the Immich name (no --as) follows that name from now on."""
+    from immich_gphotos.state.migrations import m004_follow_through
+
+    conn = connect(tmp_path / "s.db")
+    before = MIGRATIONS[: MIGRATIONS.index(m004_follow_through)]
+    migrate(conn, before)
+    conn.executescript(
+        """
+        INSERT INTO assets(immich_id, checksum, google_media_item_id, status)
+            VALUES ('placed', 'c1', 'mi-1', 'uploaded'), ('waiting', 'c2', NULL, 'pending');
+        INSERT INTO albums(immich_id, name, google_title)
+            VALUES ('named', 'Summer', 'Summer'), ('titled', 'Summer', 'Our summer');
+        """
+    )
+    migrate(conn)
+    rendition = dict(conn.execute("SELECT immich_id, rendition FROM assets").fetchall())
+    assert rendition == {"placed": "original", "waiting": None}
+    followed = dict(conn.execute("SELECT immich_id, followed_title FROM albums").fetchall())
+    assert followed == {"named": "Summer", "titled": None}
 
 
 def test_open_creates_a_private_state_dir(tmp_path: Path) -> None:
@@ -200,3 +238,18 @@ def test_pacific_day_rolls_over_at_pacific_midnight() -> None:
     assert str(pacific_day(datetime(2026, 7, 2, 6, 59, tzinfo=UTC))) == "2026-07-01"  # 23:59 PDT
     assert str(pacific_day(datetime(2026, 7, 2, 7, 0, tzinfo=UTC))) == "2026-07-02"
     assert str(pacific_day(datetime(2026, 1, 2, 7, 59, tzinfo=UTC))) == "2026-01-01"  # 23:59 PST
+
+
+def test_a_version_2_state_gains_the_google_link_and_keeps_its_albums(tmp_path: Path) -> None:
+    """A state written before links were kept: its Google albums stay, the link is just empty."""
+    conn = connect(tmp_path / "s.db")
+    migrate(conn, MIGRATIONS[:2])
+    conn.execute("INSERT INTO albums(immich_id, name) VALUES('a', 'Family')")
+    conn.execute(
+        "INSERT INTO google_albums(immich_album_id, google_album_id, title, created_at) "
+        "VALUES('a', 'g1', 'Family', '2024-01-01T00:00:00Z')"
+    )
+    conn.commit()
+    migrate(conn)
+    row = conn.execute("SELECT google_album_id, product_url FROM google_albums").fetchone()
+    assert tuple(row) == ("g1", None)

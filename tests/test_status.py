@@ -84,7 +84,58 @@ def test_status_answers_when_immich_is_down(immich, config_path) -> None:
     init_home(config_path, immich.url)
     immich.stop()
     result = run_cli("status", "--json")
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 7, result.stderr  # shown in full, and the exit code says it
     data = json.loads(result.stdout)
     assert data["immich"]["reachable"] is False
     assert data["immich"]["api_key_stored"] is True
+    assert data["exit_code"] == 7
+    assert "status --offline" in result.stderr
+
+    text = run_cli("status")
+    assert text.returncode == 7
+    assert "not reachable" in text.stdout and "Runs:" in text.stdout
+
+    offline = run_cli("status", "--offline")
+    assert offline.returncode == 0, offline.stderr
+    assert "Albums:" in offline.stdout
+
+
+def test_after_a_sync_status_and_albums_show_the_google_link(world3) -> None:  # type: ignore[no-untyped-def]
+    from tests.inprocess import run_in_process
+
+    assert world3.sync().returncode == 0
+    link = f"https://photos.google.com/lr/album/{world3.google_album('Garden').id}"
+    text = run_in_process("status")
+    assert text.returncode == 0, text.stderr
+    assert (
+        link
+        in text.stdout.splitlines()[
+            text.stdout.splitlines().index(
+                next(line for line in text.stdout.splitlines() if line.startswith("  Garden ->"))
+            )
+            + 1
+        ]
+    )
+    run_line = next(line for line in text.stdout.splitlines() if "  exit 0  " in line)
+    assert re.search(r", [\d.]+ (B|kB|MB|GB), ", run_line), run_line  # human, not raw bytes
+    assert " bytes," not in text.stdout
+
+    rows = {r["name"]: r for r in json.loads(run_in_process("albums", "--json").stdout)}
+    assert rows["Garden"]["google_url"] == link
+    assert rows["Holidays 2023"]["google_url"] is None  # not selected
+    piped = run_in_process("albums").stdout.splitlines()
+    assert next(line for line in piped if line.startswith("Garden\t")).endswith("\t" + link)
+
+
+def test_a_budget_above_googles_quota_is_accepted_with_a_warning(immich, config_path) -> None:
+    from tests.helpers import set_config
+
+    init_home(config_path, immich.url)
+    set_config(config_path, "google", "daily_request_budget", 50_000)
+    result = run_cli("status")
+    assert result.returncode == 0, result.stderr
+    assert "requests today 0 of 50000" in result.stdout, "allowed (partner projects)"
+    assert "daily_request_budget = 50,000" in result.stderr and "10,000" in result.stderr
+
+    set_config(config_path, "google", "daily_request_budget", 9500)
+    assert "daily_request_budget" not in run_cli("status").stderr

@@ -136,8 +136,7 @@ def test_files_others_can_read_are_warned_about(
     assert len(file_warnings(settings)) == 3
 
 
-def test_status_warns_about_a_readable_client_file(configured) -> None:  # type: ignore[no-untyped-def]
-    _, google = configured
-    google.secrets_path.chmod(0o644)
+def test_status_warns_about_a_readable_client_file(configured, config_path) -> None:  # type: ignore[no-untyped-def]
+    (config_path.parent / "client_secret.json").chmod(0o644)  # init's copy of the client JSON
     status = run_cli("status")
     assert "can be read by other users" in status.stderr and "chmod 600" in status.stderr

@@ -43,9 +43,17 @@ class World:
     def contents(self, title: str) -> list[str]:
         return [m.sha1 for m in self.google.album_files(self.google_album(title).id)]
 
+    edits: str = "edited"  # [sync] edits: what Google should show of an edited asset
+
+    def shown(self, asset: Asset) -> str:
+        """The SHA-1 Google should hold for the asset: its edit, where there is one."""
+        if asset.edited is not None and self.edits == "edited":
+            return asset.edited.sha1_base64
+        return asset.content.sha1_base64
+
     def assert_mirrored(self, *names: str, ordered: bool = True) -> None:
         for name in names:
-            want = [a.content.sha1_base64 for a in self.eligible(name)]
+            want = [self.shown(a) for a in self.eligible(name)]
             got = self.contents(name)
             if ordered:
                 assert got == want, name
@@ -99,7 +107,8 @@ def _capture_times(scenario: Scenario) -> Callable[[str], str | None]:
 
     def capture_time(sha1: str) -> str | None:
         for asset in scenario.library.assets.values():
-            if asset.content.sha1_base64 == sha1 and asset.has_exif:
+            renditions = [asset.content] + ([asset.edited] if asset.edited else [])
+            if any(r.sha1_base64 == sha1 for r in renditions) and asset.has_exif:
                 return ts(asset.created)
         return None
 

@@ -1,4 +1,4 @@
-from immich_gphotos.cli import main
+from immich_gphotos.entry import main
 
 if __name__ == "__main__":
     main()

@@ -13,6 +13,12 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def local_iso(moment: datetime | None = None) -> str:
+    """A moment as people read it: local time with its UTC offset (``2025-01-02T10:00:00+01:00``).
+    Lines on the terminal, in cron mail and the log file use it; the state and --json keep UTC."""
+    return (moment or utcnow()).astimezone().isoformat(timespec="seconds")
+
+
 def _pacific() -> tzinfo:
     try:
         from zoneinfo import ZoneInfo

@@ -6,12 +6,13 @@ import os
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any, Literal
 
 from immich_gphotos.errors import ConfigError
 from immich_gphotos.fileio import atomic_write
-from immich_gphotos.text import clean_opt
+from immich_gphotos.text import clean, clean_opt
 
 APP_NAME = "immich-gphotos"
 ENV_CONFIG = "IMMICH_GPHOTOS_CONFIG"
@@ -41,18 +42,44 @@ class SyncSettings:
     live_photos: Literal["still", "still+video"] = "still"
     remove_missing: bool = False
     description: bool = True
+    # "edited": Google gets what Immich shows (an edited asset's edited rendition, replaced when
+    # edited again); "original": always the untouched original
+    edits: Literal["edited", "original"] = "edited"
 
 
 @dataclass(frozen=True)
 class NotifySettings:
     ping_url: str | None = None
     command: tuple[str, ...] | None = None
+    metrics_file: str | None = None  # Prometheus text format, for node_exporter's textfile dir
 
 
 @dataclass(frozen=True)
 class AlbumSelection:
     immich_id: str
     google_title: str | None = None
+
+
+@dataclass(frozen=True)
+class SmartAlbum:
+    """A Google album fed by a saved Immich search (``[[smart_albums]]``). People, tags and albums
+    are Immich ids; every given criterion must hold, a list matches any of its entries (people:
+    all of them with ``people_match = "all"``)."""
+
+    id: str  # "smart-<hex>", made by the tool; the state keys on it, so a new title keeps it
+    title: str
+    people: tuple[str, ...] = ()
+    people_match: Literal["any", "all"] = "any"
+    tags: tuple[str, ...] = ()
+    favorite: bool | None = None
+    min_rating: int | None = None
+    taken_after: datetime | None = None  # inclusive, UTC
+    taken_before: datetime | None = None  # exclusive, UTC
+    country: str | None = None
+    city: str | None = None
+    type: Literal["image", "video"] | None = None
+    in_albums: tuple[str, ...] = ()
+    not_in_any_album: bool = False
 
 
 @dataclass(frozen=True)
@@ -65,6 +92,7 @@ class Settings:
     sync: SyncSettings = field(default_factory=SyncSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
     albums: tuple[AlbumSelection, ...] = ()
+    smart_albums: tuple[SmartAlbum, ...] = ()
 
     @property
     def state_dir(self) -> Path:
@@ -148,6 +176,48 @@ def _str_list(v: Any) -> str | None:
     return None if ok else 'a list of strings, like ["notify-send", "immich-gphotos"]'
 
 
+def _id_list(v: Any) -> str | None:
+    ok = isinstance(v, list) and all(isinstance(x, str) and x.strip() for x in v)
+    return None if ok else 'a list of ids, like ["4f1c...", "9a2b..."]'
+
+
+def _smart_id(v: Any) -> str | None:
+    ok = isinstance(v, str) and v.startswith(SMART_PREFIX) and len(v) > len(SMART_PREFIX)
+    return (
+        None if ok else f'a string starting "{SMART_PREFIX}" (the tool makes one: `albums smart`)'
+    )
+
+
+def _moment(v: Any) -> str | None:
+    ok = isinstance(v, date | datetime) and not isinstance(v, time)
+    return None if ok else "a TOML date (2024-01-01) or date-time (2024-01-01T12:00:00Z), unquoted"
+
+
+def as_utc(value: date | datetime) -> datetime:
+    """A TOML date is midnight UTC; a date-time without an offset is UTC."""
+    if not isinstance(value, datetime):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+SMART_PREFIX = "smart-"
+SMART_KEYS: dict[str, Check] = {
+    "id": _smart_id,
+    "title": _is_str,
+    "people": _id_list,
+    "people_match": _one_of("any", "all"),
+    "tags": _id_list,
+    "favorite": _is_bool,
+    "min_rating": _is_int(1, 5),
+    "taken_after": _moment,
+    "taken_before": _moment,
+    "country": _is_str,
+    "city": _is_str,
+    "type": _one_of("image", "video"),
+    "in_albums": _id_list,
+    "not_in_any_album": _is_bool,
+}
+
 SCHEMA: dict[str, dict[str, Check]] = {
     "immich": {"url": _is_url, "verify_tls": _bool_or_path},
     "google": {
@@ -165,8 +235,9 @@ SCHEMA: dict[str, dict[str, Check]] = {
         "live_photos": _one_of("still", "still+video"),
         "remove_missing": _is_bool,
         "description": _is_bool,
+        "edits": _one_of("edited", "original"),
     },
-    "notify": {"ping_url": _is_url, "command": _str_list},
+    "notify": {"ping_url": _is_url, "command": _str_list, "metrics_file": _is_str},
 }
 ALBUM_KEYS: dict[str, Check] = {"immich_id": _is_str, "google_title": _is_str}
 
@@ -180,10 +251,10 @@ def _invalid(path: Path, what: str) -> ConfigError:
 def validate(raw: dict[str, Any], path: Path) -> Settings:
     """Turn a parsed TOML document into Settings, or raise ConfigError naming the key and the fix."""
     for section, value in raw.items():
-        if section == "albums":
+        if section in ("albums", "smart_albums"):
             continue
         if section not in SCHEMA:
-            known = ", ".join(f"[{s}]" for s in [*SCHEMA, "[albums]"])
+            known = ", ".join(f"[{s}]" for s in [*SCHEMA, "[albums]", "[smart_albums]"])
             raise _invalid(path, f"unknown section [{section}] (known: {known})")
         if not isinstance(value, dict):
             raise _invalid(path, f"{section} must be a [{section}] table")
@@ -219,6 +290,22 @@ def validate(raw: dict[str, Any], path: Path) -> Settings:
         seen.add(entry["immich_id"])
         # a title saved from an Immich name by an older release may hold control characters
         albums.append(AlbumSelection(entry["immich_id"], clean_opt(entry.get("google_title"))))
+    smart = _smart_albums(raw.get("smart_albums", []), path)
+    titles: dict[str, str] = {}
+    for album in smart:
+        if album.title in titles:
+            raise _invalid(
+                path,
+                f'two [[smart_albums]] entries have the title "{album.title}"; give one another title',
+            )
+        titles[album.title] = album.id
+    for selected in albums:
+        if selected.google_title in titles:
+            raise _invalid(
+                path,
+                f'the Google title "{selected.google_title}" is both an [[albums]] entry\'s google_title '
+                "and a [[smart_albums]] entry's title; titles must be unique",
+            )
 
     immich = raw.get("immich", {})
     if "url" not in immich:
@@ -241,10 +328,64 @@ def validate(raw: dict[str, Any], path: Path) -> Settings:
         state_dir_setting=raw.get("state", {}).get("dir"),
         sync=SyncSettings(**sync),
         notify=NotifySettings(
-            ping_url=notify.get("ping_url"), command=tuple(command) if command else None
+            ping_url=notify.get("ping_url"),
+            command=tuple(command) if command else None,
+            metrics_file=notify.get("metrics_file"),
         ),
         albums=tuple(albums),
+        smart_albums=smart,
     )
+
+
+def _smart_albums(entries: Any, path: Path) -> tuple[SmartAlbum, ...]:
+    """The ``[[smart_albums]]`` entries, each key checked (a hand-edited file names its mistake)."""
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise _invalid(path, "smart_albums must be written as [[smart_albums]] tables")
+    albums: list[SmartAlbum] = []
+    seen: set[str] = set()
+    for n, entry in enumerate(entries, start=1):
+        where = f"[[smart_albums]] entry {n}"
+        for key, item in entry.items():
+            check = SMART_KEYS.get(key)
+            if check is None:
+                known = ", ".join(SMART_KEYS)
+                raise _invalid(path, f"unknown key {key!r} in {where} (known: {known})")
+            expected = check(item)
+            if expected:
+                raise _invalid(path, f"{where} {key} must be {expected}, not {item!r}")
+        for key in ("id", "title"):
+            if key not in entry:
+                raise _invalid(path, f"{where} has no {key}")
+        if entry["id"] in seen:
+            raise _invalid(path, f"smart album {entry['id']} is listed twice in [[smart_albums]]")
+        seen.add(entry["id"])
+        after = as_utc(entry["taken_after"]) if "taken_after" in entry else None
+        before = as_utc(entry["taken_before"]) if "taken_before" in entry else None
+        if after and before and after >= before:
+            raise _invalid(path, f"{where} taken_after must be earlier than taken_before")
+        if entry.get("in_albums") and entry.get("not_in_any_album"):
+            raise _invalid(
+                path, f"{where} has both in_albums and not_in_any_album = true; keep one of them"
+            )
+        albums.append(
+            SmartAlbum(
+                id=entry["id"],
+                title=clean(entry["title"].strip()),
+                people=tuple(dict.fromkeys(entry.get("people", ()))),
+                people_match=entry.get("people_match", "any"),
+                tags=tuple(dict.fromkeys(entry.get("tags", ()))),
+                favorite=entry.get("favorite"),
+                min_rating=entry.get("min_rating"),
+                taken_after=after,
+                taken_before=before,
+                country=entry.get("country"),
+                city=entry.get("city"),
+                type=entry.get("type"),
+                in_albums=tuple(dict.fromkeys(entry.get("in_albums", ()))),
+                not_in_any_album=entry.get("not_in_any_album", False),
+            )
+        )
+    return tuple(albums)
 
 
 # --- reading and writing ---------------------------------------------------------------------
@@ -279,6 +420,10 @@ def save_raw(path: Path, raw: dict[str, Any]) -> Settings:
     import tomli_w
 
     settings = validate(raw, path)
-    ordered = {k: raw[k] for k in [*SCHEMA, "albums"] if k in raw and raw[k] != {}}
+    ordered = {
+        k: raw[k]
+        for k in [*SCHEMA, "albums", "smart_albums"]
+        if k in raw and raw[k] not in ({}, [])
+    }
     atomic_write(path, tomli_w.dumps(ordered).encode("utf-8"), mode=0o600)
     return settings

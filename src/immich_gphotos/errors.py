@@ -15,7 +15,7 @@ The tree, mapped to exit codes in one place (``cli.main``)::
       StateUnwritable (9)            the state dir cannot be written (full, read-only, permissions)
       RemoteError (1)                a server answered with an error we cannot fix for the user
         NotFound (1)                 an album or asset that the server does not know
-      StateError (1)                 the state database is unusable (newer schema, corrupt)
+      StateError (3)                 the state database cannot be read (damaged, newer schema)
 
 Interruption (130) is not an error: ``signals`` (installed first thing by ``cli.main``) makes a
 SIGINT/SIGTERM during the engine set its stop event (the run report says "interrupted") and
@@ -68,6 +68,7 @@ class AppError(Exception):
     """An error meant for the user: printed as one sentence, no traceback."""
 
     exit_code: int = ExitCode.FAILED
+    notified: bool = False  # a sync run's notifications and metrics already told of it
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -167,4 +168,6 @@ class NotFound(RemoteError):
 
 
 class StateError(AppError):
-    pass
+    """The state database cannot be read: never rebuilt silently, the message names the backup."""
+
+    exit_code = ExitCode.CONFIG

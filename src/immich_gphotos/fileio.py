@@ -106,9 +106,12 @@ def private_state_dir(folder: Path) -> Path:
             f"The state dir {folder} is not a folder; set [state] dir to a folder of your own."
         )
     if info.st_uid != os.geteuid():
+        me = os.geteuid()  # a number: in a container the user has no name outside it
         raise ConfigError(
-            f"The state dir {folder} belongs to another user (uid {info.st_uid}); use a folder of "
-            f"your own, or `chown` it to yourself (e.g. `sudo chown -R $USER {folder}`)."
+            f"The state dir {folder} belongs to uid {info.st_uid}, not to this user (uid {me}); "
+            f"use a folder of your own, or give it to this user with `sudo chown -R {me} {folder}` "
+            "(a container's volume: run that on the host's folder, or `docker compose run --rm "
+            f"--user root --entrypoint chown immich-gphotos -R {me} {folder}`)."
         )
     if info.st_mode & 0o022:
         raise ConfigError(

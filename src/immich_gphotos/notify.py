@@ -80,6 +80,11 @@ class Notifier:
             self._run_command(f"immich-gphotos sync: {outcome}\n{summary}\n")
         return outcome
 
+    def login_expiring(self, text: str) -> None:
+        """The Google login ends soon: the notify command hears it (the caller says it once)."""
+        if self.settings.command:
+            self._run_command(f"immich-gphotos sync: login expiring\n{clean(text)}\n")
+
     def _run_command(self, text: str) -> None:
         assert self.settings.command is not None
         try:

@@ -75,6 +75,23 @@ def file_warnings(settings: Settings) -> list[str]:
     return warnings
 
 
+GOOGLE_DAILY_QUOTA = 10_000  # Library API requests per project per day, unless Google grants more
+
+
+def budget_warnings(settings: Settings) -> list[str]:
+    """A budget above Google's quota is allowed (partner projects get more) but said aloud: on an
+    ordinary project the run stops at Google's quota error instead of cleanly before it."""
+    budget = settings.google.daily_request_budget
+    if budget <= GOOGLE_DAILY_QUOTA:
+        return []
+    return [
+        f"Warning: [google] daily_request_budget = {budget:,} in {settings.path} is above "
+        f"Google's {GOOGLE_DAILY_QUOTA:,} requests a day per project; keep it only if Google "
+        "raised your project's quota, else runs end at Google's quota error (exit 6) instead "
+        "of stopping cleanly before it (the default is 9,500)."
+    ]
+
+
 def security_warnings(settings: Settings) -> list[str]:
-    """Everything init, status and each sync run warn about: transport, then file modes."""
-    return transport_warnings(settings) + file_warnings(settings)
+    """Everything init, status and each sync run warn about: transport, file modes, the budget."""
+    return transport_warnings(settings) + file_warnings(settings) + budget_warnings(settings)

@@ -166,6 +166,8 @@ def describe_transport_error(exc: httpx.TransportError) -> str:
     if isinstance(exc, httpx.RemoteProtocolError):
         return "the server's answer broke the HTTP protocol"
     text = clean(str(exc) or exc.__class__.__name__)
+    if answers_plain_http(exc):
+        return "it answers plain http there, not https"
     if is_tls_error(exc):
         return "its TLS certificate is not trusted"
     if (
@@ -179,6 +181,13 @@ def describe_transport_error(exc: httpx.TransportError) -> str:
     if isinstance(exc, httpx.TimeoutException):
         return "it did not answer in time"
     return text
+
+
+def answers_plain_http(exc: httpx.TransportError) -> bool:
+    """An https:// URL whose server speaks plain http: OpenSSL reads its HTTP answer as a broken
+    TLS record. That is a wrong URL, not an untrusted certificate."""
+    text = str(exc)
+    return "WRONG_VERSION_NUMBER" in text or "record layer failure" in text
 
 
 def is_tls_error(exc: httpx.TransportError) -> bool:

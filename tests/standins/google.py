@@ -8,7 +8,12 @@ checked at the token endpoint. Identical bytes the app creates twice become two 
 (``duplicates_apart``, the worst case: Google has been seen both to dedupe and not to), so a
 test sees every duplicate a client makes. Fault switches inject 5xx, per-minute and daily 429s,
 storage full, invalid_grant, connections dropped mid-upload, and ``hold_batch_answers`` keeps
-batchCreate's answer back after Google has acted on it (the window a crash test kills in).
+batchCreate's answer back after Google has acted on it (the window a crash test kills in);
+``hold_method_answers`` does the same for any Library method (``":batchRemoveMediaItems"``...).
+``mediaItems.patch`` (description) and ``albums.patch`` (title) change only app-created objects,
+``mediaItems.batchGet`` sees only app-created items, and with ``refresh_token_lifetime`` set the
+token answer carries ``refresh_token_expires_in`` as Google's does for an app left in 'Testing'
+(604799 seconds, 7 days).
 
 Run on its own: ``python -m tests.standins.google --port 8765 --client-secrets client.json``.
 """
@@ -106,6 +111,8 @@ class Faults:
     invalid_grant: bool = False  # refresh tokens stop working (revoked, or 'Testing' expiry)
     daily_quota: int | None = None  # answer the daily-quota 429 past this many requests
     upload_url_base: str | None = None  # resumable sessions point here instead of at the stand-in
+    pages: str | None = None  # albums.list and search pages: "repeat" (the same token again)
+    #                           or "endless" (always one more page), as a broken server might
     seed: int = 11
     rng: random.Random = field(init=False)
 
@@ -154,6 +161,8 @@ class GoogleStandIn:
         self.clients = {client_id: client_secret}
         self.consent = "approve"  # approve | deny | wrong_state
         self.access_token_lifetime = 3599
+        # an app in 'Testing' status: Google says how long the refresh token lives (7 days)
+        self.refresh_token_lifetime: int | None = None
         self.granted_scopes: set[str] | None = None  # None: grant what was asked
         self.faults = Faults()
         self.latency = 0.0  # seconds before each Library API answer (the benchmark's slow link)
@@ -177,8 +186,16 @@ class GoogleStandIn:
         self.batch_created = threading.Event()  # set after the first successful batchCreate
         # set when a batchCreate has changed the library, before its answer goes out
         self.batch_processed = threading.Event()
+        self.hold_method: str | None = None  # see hold_method_answers
+        self._method_answers = threading.Event()
+        self._method_answers.set()
+        self.method_processed = threading.Event()
         self._answers = threading.Event()  # clear: batchCreate answers are held back
         self._answers.set()
+        # the same for albums.create: set once an album is made, its answer held while clear
+        self.album_processed = threading.Event()
+        self._album_answers = threading.Event()
+        self._album_answers.set()
         self.duplicates_apart = True  # the same bytes created twice by the app: two items
         # sha1 -> capture time (RFC 3339) or None: what Google would read from the file's EXIF
         self.capture_time: Callable[[str], str | None] = lambda sha1: None
@@ -236,6 +253,23 @@ class GoogleStandIn:
 
     def release_batch_answers(self) -> None:
         self._answers.set()
+        self._method_answers.set()
+        self.hold_method = None
+
+    def hold_method_answers(self, method: str) -> None:
+        """Like ``hold_batch_answers`` for the Library method whose "VERB path" ends with
+        ``method`` (e.g. ``":batchRemoveMediaItems"``): it acts, sets ``method_processed``, and
+        its answer waits for ``release_batch_answers`` (batchCreate still answers)."""
+        self.hold_method = method
+        self._method_answers.clear()
+
+    def hold_album_answers(self) -> None:
+        """From now on albums.create makes the album, sets ``album_processed``, then keeps its
+        answer back until ``release_album_answers``."""
+        self._album_answers.clear()
+
+    def release_album_answers(self) -> None:
+        self._album_answers.set()
 
     def album_by_title(self, title: str) -> Album | None:
         live = [a for a in self.albums.values() if a.title == title and not a.deleted]
@@ -312,6 +346,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._dispatch("POST")
 
+    def do_PATCH(self) -> None:
+        self._dispatch("PATCH")
+
     # --- plumbing -----------------------------------------------------------------------------
 
     def _dispatch(self, method: str) -> None:
@@ -319,6 +356,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         self._body_read = False  # one handler serves every request of a kept-alive connection
         self._late = 0.0  # a Library API answer waits this long (the simulated round trip)
+        self._hold = False
         with self.g.lock:
             self.g.requests.append((method, parts.path))
         try:
@@ -364,6 +402,10 @@ class _Handler(BaseHTTPRequestHandler):
         return {**self.query, **form}
 
     def _json(self, data: Any, status: int = 200, headers: dict[str, str] | None = None) -> None:
+        if status == 200 and getattr(self, "_hold", False):  # acted: hold the answer back
+            self._hold = False
+            self.g.method_processed.set()
+            self.g._method_answers.wait(120)
         payload = json.dumps(data).encode()
         if self._late:
             time.sleep(self._late)
@@ -483,15 +525,16 @@ class _Handler(BaseHTTPRequestHandler):
                     "scopes": entry["scopes"],
                 }
                 access = self.g._access_token(refresh)
-                return self._json(
-                    {
-                        "access_token": access,
-                        "expires_in": self.g.access_token_lifetime,
-                        "refresh_token": refresh,
-                        "scope": " ".join(sorted(entry["scopes"])),
-                        "token_type": "Bearer",
-                    }
-                )
+                answer = {
+                    "access_token": access,
+                    "expires_in": self.g.access_token_lifetime,
+                    "refresh_token": refresh,
+                    "scope": " ".join(sorted(entry["scopes"])),
+                    "token_type": "Bearer",
+                }
+                if self.g.refresh_token_lifetime is not None:  # an app in 'Testing' (7 days)
+                    answer["refresh_token_expires_in"] = self.g.refresh_token_lifetime
+                return self._json(answer)
             if grant == "refresh_token":
                 refresh = form.get("refresh_token", "")
                 if self.g.faults.invalid_grant or refresh not in self.g.refresh_tokens:
@@ -504,14 +547,15 @@ class _Handler(BaseHTTPRequestHandler):
                     )
                 access = self.g._access_token(refresh)
                 scopes = self.g.refresh_tokens[refresh]["scopes"]
-                return self._json(
-                    {
-                        "access_token": access,
-                        "expires_in": self.g.access_token_lifetime,
-                        "scope": " ".join(sorted(scopes)),
-                        "token_type": "Bearer",
-                    }
-                )
+                answer = {
+                    "access_token": access,
+                    "expires_in": self.g.access_token_lifetime,
+                    "scope": " ".join(sorted(scopes)),
+                    "token_type": "Bearer",
+                }
+                if self.g.refresh_token_lifetime is not None:
+                    answer["refresh_token_expires_in"] = self.g.refresh_token_lifetime
+                return self._json(answer)
         return self._json({"error": "unsupported_grant_type"}, 400)
 
     def revoke(self) -> None:
@@ -555,16 +599,21 @@ class _Handler(BaseHTTPRequestHandler):
             ("POST", r"/v1/uploads", self.uploads),
             ("POST", r"/v1/mediaItems:batchCreate", self.batch_create),
             ("POST", r"/v1/mediaItems:search", self.search),
+            ("GET", r"/v1/mediaItems:batchGet", self.batch_get),
             ("POST", r"/v1/albums", self.create_album),
             ("GET", r"/v1/albums", self.list_albums),
             ("GET", r"/v1/albums/(?P<id>[^/:]+)", self.get_album),
             ("POST", r"/v1/albums/(?P<id>[^/:]+):batchAddMediaItems", self.batch_add),
             ("POST", r"/v1/albums/(?P<id>[^/:]+):batchRemoveMediaItems", self.batch_remove),
+            ("PATCH", r"/v1/albums/(?P<id>[^/:]+)", self.patch_album),
+            ("PATCH", r"/v1/mediaItems/(?P<id>[^/:]+)", self.patch_media_item),
         ]
         for verb, pattern, handler in routes:
             match = re.fullmatch(pattern, path)
             if match and verb == method:
                 self.params = match.groupdict()
+                hold = self.g.hold_method
+                self._hold = bool(hold) and f"{method} {path}".endswith(hold)  # type: ignore[arg-type]
                 return handler()
         raise ApiError(404, f"Method not found: {method} {path}", "NOT_FOUND")
 
@@ -914,9 +963,34 @@ class _Handler(BaseHTTPRequestHandler):
         ]
         page = visible[start : start + size]
         data: dict[str, Any] = {"mediaItems": [self._media_json(self.g.media[m]) for m in page]}
-        if start + size < len(visible):
+        self._next_page(data, start, size, len(visible))
+        self._json(data if page or "nextPageToken" in data else {})
+
+    def _next_page(self, data: dict[str, Any], start: int, size: int, total: int) -> None:
+        if self.g.faults.pages == "repeat":
+            data["nextPageToken"] = "0"
+        elif self.g.faults.pages == "endless" or start + size < total:
             data["nextPageToken"] = str(start + size)
-        self._json(data if page else {})
+
+    def batch_get(self) -> None:
+        """Items by id, in the order asked; one this client did not create is an error entry."""
+        self._need(READ_APP)
+        self._body()
+        ids = parse_qs(urlsplit(self.path).query).get("mediaItemIds") or []
+        if not 1 <= len(ids) <= 50 or len(set(ids)) != len(ids):
+            raise _bad("Request must contain between 1 and 50 distinct mediaItemIds.")
+        results = []
+        for media_id in ids:
+            media = self.g.media.get(media_id)
+            if (
+                media is None
+                or not media.app_created
+                or media.client_id != self._token["client_id"]
+            ):
+                results.append({"status": {"code": 3, "message": "Invalid media item ID."}})
+            else:
+                results.append({"mediaItem": self._media_json(media)})
+        self._json({"mediaItemResults": results})
 
     # albums
 
@@ -928,17 +1002,27 @@ class _Handler(BaseHTTPRequestHandler):
         with self.g.lock:
             album = Album(_new_id("alb"), title, self._token["client_id"])
             self.g.albums[album.id] = album
+        self.g.album_processed.set()
+        self.g._album_answers.wait(120)
         self._json(self._album_json(album))
 
     def list_albums(self) -> None:
+        """The app's own albums (since March 2025 no other), 20 a page unless asked, at most 50."""
         self._need(READ_APP)
         self._body()
+        size = int(self.query.get("pageSize") or 20)
+        if not 1 <= size <= 50:
+            raise _bad("pageSize must be at most 50.")
+        start = int(self.query.get("pageToken") or 0)
         mine = [
             a
             for a in self.g.albums.values()
             if not a.deleted and a.client_id == self._token["client_id"]
         ]
-        self._json({"albums": [self._album_json(a) for a in mine]} if mine else {})
+        page = mine[start : start + size]
+        data: dict[str, Any] = {"albums": [self._album_json(a) for a in page]}
+        self._next_page(data, start, size, len(mine))
+        self._json(data if page or "nextPageToken" in data else {})
 
     def get_album(self) -> None:
         self._need(READ_APP)
@@ -985,6 +1069,38 @@ class _Handler(BaseHTTPRequestHandler):
                     raise _bad("Request contains an invalid media item id.")
             album.items = [m for m in album.items if m not in ids]
         self._json({})
+
+    def patch_album(self) -> None:
+        """albums.patch: only ``title`` (and the cover) are read; the album must be ours."""
+        self._need(EDIT_APP)
+        mask = set(filter(None, self.query.get("updateMask", "").split(",")))
+        if not mask or not mask <= {"title", "coverPhotoMediaItemId", "cover_photo_media_item_id"}:
+            raise _bad("updateMask is required: title and/or coverPhotoMediaItemId.")
+        body = self._request_json()
+        album = self._own_album(self.params["id"])
+        if "title" in mask:
+            title = body.get("title") or ""
+            if not title or len(title) > 500:
+                raise _bad("The album title must be 1 to 500 characters.")
+            with self.g.lock:
+                album.title = title
+        self._json(self._album_json(album))
+
+    def patch_media_item(self) -> None:
+        """mediaItems.patch: only ``description``; the item must be app-created by this client."""
+        self._need(EDIT_APP)
+        if self.query.get("updateMask") != "description":
+            raise _bad("updateMask is required and must be description.")
+        body = self._request_json()
+        media = self.g.media.get(self.params["id"])
+        if media is None or not media.app_created or media.client_id != self._token["client_id"]:
+            raise _bad("Request contains an invalid media item id.")
+        description = body.get("description") or ""
+        if len(description) >= 1000:
+            raise _bad("The description must be shorter than 1000 characters.")
+        with self.g.lock:
+            media.description = description
+        self._json(self._media_json(media))
 
 
 def main() -> None:

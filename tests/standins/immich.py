@@ -7,8 +7,16 @@ It answers as ../shared/specs/ describes, including each version's traps:
 - v3: ``GET /albums`` lists every album the user belongs to; album responses have no ``assets``;
   ``/search/metadata`` with ``albumIds`` returns all members' assets, default visibility
   not-locked; errors are ``{"message"}`` with an ``X-Correlation-ID`` header.
+Both: people (``GET /people``, ``person.read``), tags (``GET /tags``, ``tag.read``), favourites,
+ratings and places; ``/search/metadata`` filters as the server's ``searchAssetBuilder`` does:
+``personIds``, ``tagIds`` (descendant tags count) and ``albumIds`` want all of them, ``rating``
+is exact, ``takenAfter``/``takenBefore`` are both inclusive, place and rating need an exif row,
+``isNotInAlbum`` is ignored beside ``albumIds``.
 Both: unknown or inaccessible ids answer 400, scoped API keys answer 403 naming the permission,
-originals honour ``Range``. Fault switches inject 5xx, connection resets mid-body and slow bodies.
+originals honour ``Range`` and carry an Express-style weak ``ETag``. Edits (v2.5+) are kept
+beside the original: ``Library.edit`` gives an asset an edited rendition (other bytes, other
+size) that ``/original?edited=true`` serves, sets ``isEdited`` and moves ``updatedAt``; the
+default download and ``checksum`` stay the original's. Fault switches inject 5xx, connection resets mid-body and slow bodies.
 
 Run on its own: ``python -m tests.standins.immich --port 2283 --version 3 --photos 200``.
 """
@@ -17,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import mimetypes
 import random
@@ -24,6 +33,7 @@ import re
 import socket
 import threading
 import uuid
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -68,6 +78,19 @@ class Asset:
     library_id: str | None = None
     has_exif: bool = True
     mime: str | None = None
+    favorite: bool = False
+    rating: int | None = None
+    city: str | None = None
+    country: str | None = None
+    people: list[str] = field(default_factory=list)  # person ids (faces recognised)
+    tags: list[str] = field(default_factory=list)  # tag ids
+    edited: Content | None = None  # the edited rendition, served by /original?edited=true
+    updated: datetime | None = None  # updatedAt; moves on an edit or a description change
+    edit_count: int = 0
+
+    @property
+    def updated_at(self) -> datetime:
+        return self.updated or self.created
 
     @property
     def checksum(self) -> str:
@@ -85,6 +108,26 @@ class Asset:
         if self.library_id:
             return f"/mnt/external/{self.file_name}"
         return f"/data/upload/{self.owner_id}/{self.id[:2]}/{self.id}{_ext(self.file_name)}"
+
+
+@dataclass
+class Person:
+    id: str
+    owner_id: str
+    name: str = ""  # most people Immich finds have no name until the user gives one
+    hidden: bool = False
+
+
+@dataclass
+class Tag:
+    id: str
+    owner_id: str
+    value: str  # the whole path, "Family/Kids"
+    parent_id: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.value.rsplit("/", 1)[-1]
 
 
 @dataclass
@@ -133,7 +176,41 @@ class Library:
         self.keys: dict[str, tuple[str, set[str]]] = {}  # key -> (user id, permissions)
         self.albums: dict[str, Album] = {}
         self.assets: dict[str, Asset] = {}
+        self.people: dict[str, Person] = {}
+        self.tags: dict[str, Tag] = {}
         self.lock = threading.RLock()
+
+    def add_person(self, owner: User, name: str = "", hidden: bool = False) -> Person:
+        person = Person(new_id(self.rng), owner.id, name, hidden)
+        self.people[person.id] = person
+        return person
+
+    def add_tag(self, owner: User, value: str) -> Tag:
+        """A tag by its path; its parents ("Family" for "Family/Kids") are made as Immich does."""
+        parent: Tag | None = None
+        path = ""
+        for part in value.split("/"):
+            path = f"{path}/{part}" if path else part
+            found = next(
+                (t for t in self.tags.values() if t.owner_id == owner.id and t.value == path), None
+            )
+            if found is None:
+                found = Tag(new_id(self.rng), owner.id, path, parent.id if parent else None)
+                self.tags[found.id] = found
+            parent = found
+        assert parent is not None
+        return parent
+
+    def tag_and_ancestors(self, tag_id: str) -> set[str]:
+        found: set[str] = set()
+        tag = self.tags.get(tag_id)
+        while tag is not None:
+            found.add(tag.id)
+            tag = self.tags.get(tag.parent_id or "")
+        return found
+
+    def in_any_album(self, asset: Asset) -> bool:
+        return any(asset.id in album.asset_ids for album in self.albums.values())
 
     def add_user(
         self, name: str, key: str | None = None, permissions: set[str] | None = None
@@ -188,6 +265,36 @@ class Library:
                 album.asset_ids.append(asset.id)
             album.updated = max(album.updated, EPOCH) + timedelta(seconds=1)
 
+    def edit(self, asset: Asset, size: int | None = None) -> Content:
+        """The user edits the asset in Immich (again): a new edited rendition, updatedAt moves."""
+        with self.lock:
+            asset.edit_count += 1
+            asset.edited = Content(
+                f"{asset.id}-edit-{asset.edit_count}",
+                size or asset.content.size + 100 * asset.edit_count,
+            )
+            self.touch(asset)
+            return asset.edited
+
+    def undo_edit(self, asset: Asset) -> None:
+        """The user reverts every edit: the original is what Immich shows again."""
+        with self.lock:
+            asset.edited = None
+            self.touch(asset)
+
+    def describe(self, asset: Asset, text: str) -> None:
+        """The user changes the asset's description in Immich."""
+        with self.lock:
+            asset.description = text
+            self.touch(asset)
+
+    def touch(self, asset: Asset) -> None:
+        """Something about the asset changed (favourite, metadata...): updatedAt moves to "now",
+        later than any other asset's (so its albums' lastModifiedAssetTimestamp moves too)."""
+        with self.lock:
+            latest = max((a.updated_at for a in self.assets.values()), default=EPOCH)
+            asset.updated = max(latest, asset.updated_at, EPOCH) + timedelta(minutes=1)
+
     def remove_from_album(self, album: Album, asset: Asset) -> None:
         with self.lock:
             album.asset_ids.remove(asset.id)
@@ -235,6 +342,10 @@ def demo_library(
         lib.add_asset(
             me, f"VID_{i:03d}.mp4", size=rng.randint(8_000_000, 24_000_000), albums=[trips]
         )
+    mia = lib.add_person(me, "Mia")  # in every fifth Family photo: the demo's smart album
+    for n, asset_id in enumerate(family.asset_ids):
+        if n % 5 == 0:
+            lib.assets[asset_id].people.append(mia.id)
     return lib
 
 
@@ -264,6 +375,8 @@ class ImmichStandIn:
         # (asset id, Range header) of every original request
         self.ranges: list[tuple[str, str]] = []
         self.broken_assets: set[str] = set()  # originals that always answer 500
+        self.broken_edits: set[str] = set()  # edited renditions (edited=true) that answer 500
+        self.edited_requests: list[str] = []  # asset ids of every edited=true original request
         self.original_requested = threading.Event()  # set at the first original request
         self.short_assets: set[str] = set()  # originals that announce more bytes than they send
         self.held_assets: dict[str, threading.Event] = {}  # originals paused mid-body until set
@@ -388,9 +501,12 @@ class _Handler(BaseHTTPRequestHandler):
             ("GET", r"/api/server/ping", self.ping),
             ("GET", r"/api/server/version", self.get_server_version),
             ("GET", r"/api/users/me", self.users_me),
+            ("GET", r"/api/api-keys/me", self.my_api_key),
             ("GET", r"/api/albums", self.list_albums),
             ("GET", r"/api/albums/(?P<id>[^/]+)", self.get_album),
             ("POST", r"/api/search/metadata", self.search_metadata),
+            ("GET", r"/api/people", self.list_people),
+            ("GET", r"/api/tags", self.list_tags),
             ("GET", r"/api/assets/(?P<id>[^/]+)", self.get_asset),
             ("GET", r"/api/assets/(?P<id>[^/]+)/original", self.get_original),
         ]
@@ -473,12 +589,12 @@ class _Handler(BaseHTTPRequestHandler):
             "fileModifiedAt": ts(asset.created),
             "localDateTime": ts(asset.created),
             "createdAt": ts(asset.created),
-            "updatedAt": ts(asset.created),
-            "isFavorite": False,
+            "updatedAt": ts(asset.updated_at),
+            "isFavorite": asset.favorite,
             "isArchived": asset.visibility == "archive",
             "isTrashed": asset.trashed,
             "isOffline": False,
-            "isEdited": False,
+            "isEdited": asset.edited is not None,
             "visibility": asset.visibility,
             "hasMetadata": asset.has_exif,
             "thumbhash": None,
@@ -504,6 +620,9 @@ class _Handler(BaseHTTPRequestHandler):
                 "dateTimeOriginal": ts(asset.created),
                 "make": "Stand-in",
                 "model": "One",
+                "rating": asset.rating,
+                "city": asset.city,
+                "country": asset.country,
             }
         return data
 
@@ -518,7 +637,7 @@ class _Handler(BaseHTTPRequestHandler):
         members = [
             {"role": "editor", "user": self._user_json(self.lib.users[m])} for m in album.members
         ]
-        latest = max((a.created for a in visible), default=None)
+        latest = max((a.updated_at for a in visible), default=None)  # max asset updatedAt
         data: dict[str, Any] = {
             "id": album.id,
             "albumName": album.name,
@@ -559,6 +678,22 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json({"major": 3, "minor": 1, "patch": 0, "prerelease": None})
         else:
             self._send_json({"major": 2, "minor": 7, "patch": 5})
+
+    def my_api_key(self, body: Any) -> None:
+        """The key the request came with and its permissions; no permission is needed."""
+        self._auth(None)
+        key = self.headers.get("x-api-key") or self.query.get("apiKey") or ""
+        _, permissions = self.lib.keys[key]
+        key_id = str(uuid.UUID(hashlib.sha256(key.encode()).hexdigest()[:32], version=4))
+        self._send_json(
+            {
+                "id": key_id,
+                "name": "immich-gphotos",
+                "createdAt": ts(EPOCH),
+                "updatedAt": ts(EPOCH),
+                "permissions": sorted(permissions),
+            }
+        )
 
     def users_me(self, body: Any) -> None:
         user = self._auth("user.read")
@@ -656,6 +791,7 @@ class _Handler(BaseHTTPRequestHandler):
             ]  # the v2 default trap
         if not body.get("withDeleted"):
             candidates = [a for a in candidates if not a.trashed]
+        candidates = self._filtered(candidates, body, bool(album_ids))
         with_exif = bool(body.get("withExif"))
         if with_exif:
             candidates = [a for a in candidates if a.has_exif]  # an INNER join on exif rows
@@ -686,6 +822,82 @@ class _Handler(BaseHTTPRequestHandler):
             }
         )
 
+    def _filtered(self, candidates: list[Asset], body: dict[str, Any], albums: bool) -> list[Asset]:
+        """The smart-album filters, as the server's searchAssetBuilder applies them."""
+        lib = self.lib
+        for person_id in body.get("personIds") or []:  # all of them
+            candidates = [a for a in candidates if person_id in a.people]
+        for tag_id in body.get("tagIds") or []:  # all of them, a descendant tag counting
+            candidates = [
+                a for a in candidates if any(tag_id in lib.tag_and_ancestors(t) for t in a.tags)
+            ]
+        if body.get("isFavorite") is not None:
+            candidates = [a for a in candidates if a.favorite == body["isFavorite"]]
+        if body.get("takenAfter"):
+            after = datetime.fromisoformat(body["takenAfter"].replace("Z", "+00:00"))
+            candidates = [a for a in candidates if a.created >= after]
+        if body.get("takenBefore"):  # inclusive, as the server's "<="
+            before = datetime.fromisoformat(body["takenBefore"].replace("Z", "+00:00"))
+            candidates = [a for a in candidates if a.created <= before]
+        for key, attr in (("country", "country"), ("city", "city"), ("rating", "rating")):
+            if key in body:  # an INNER join on exif rows, then equality
+                candidates = [a for a in candidates if a.has_exif and getattr(a, attr) == body[key]]
+        if body.get("type"):
+            candidates = [a for a in candidates if a.type == body["type"]]
+        if body.get("isNotInAlbum") and not albums:
+            candidates = [a for a in candidates if not lib.in_any_album(a)]
+        return candidates
+
+    def list_people(self, body: Any) -> None:
+        user = self._auth("person.read")
+        size = int(self.query.get("size") or 500)
+        page = int(self.query.get("page") or 1)
+        if not 1 <= size <= 1000 or page < 1:
+            raise HttpError(400, ["size must not be greater than 1000"], "Bad Request")
+        mine = [p for p in self.lib.people.values() if p.owner_id == user.id]
+        shown = (
+            mine if self.query.get("withHidden") == "true" else [p for p in mine if not p.hidden]
+        )
+        start = (page - 1) * size
+        self._send_json(
+            {
+                "people": [
+                    {
+                        "id": p.id,
+                        "name": p.name,
+                        "birthDate": None,
+                        "isHidden": p.hidden,
+                        "thumbnailPath": f"/data/thumbs/{p.id}.jpeg",
+                        "isFavorite": False,
+                        "color": "#aabbcc",
+                        "updatedAt": ts(EPOCH),
+                    }
+                    for p in shown[start : start + size]
+                ],
+                "total": len(shown),
+                "hidden": sum(1 for p in mine if p.hidden),
+                "hasNextPage": len(shown) > start + size,
+            }
+        )
+
+    def list_tags(self, body: Any) -> None:
+        user = self._auth("tag.read")
+        tags = []
+        for tag in self.lib.tags.values():
+            if tag.owner_id != user.id:
+                continue
+            data = {
+                "id": tag.id,
+                "name": tag.name,
+                "value": tag.value,
+                "createdAt": ts(EPOCH),
+                "updatedAt": ts(EPOCH),
+            }
+            if tag.parent_id:
+                data["parentId"] = tag.parent_id
+            tags.append(data)
+        self._send_json(tags)
+
     def _visible_asset(self, user: User, permission: str) -> Asset:
         asset_id = self._uuid_param()
         asset = self.lib.assets.get(asset_id)
@@ -702,14 +914,21 @@ class _Handler(BaseHTTPRequestHandler):
     def get_original(self, body: Any) -> None:
         user = self._auth("asset.download")
         asset = self._visible_asset(user, "asset.download")
-        total = asset.content.size
+        # edited=true: the edited rendition where there is one, else the original (Immich >= 2.5)
+        edited = self.query.get("edited") == "true" and asset.edited is not None
+        content = asset.edited if edited and asset.edited is not None else asset.content
+        total = content.size
         with self.standin._lock:
             self.standin.ranges.append((asset.id, self.headers.get("Range", "")))
+            if self.query.get("edited") == "true":
+                self.standin.edited_requests.append(asset.id)
             number = len(self.standin.ranges)
         self.standin.original_requested.set()
         if self.standin.on_original is not None:
             self.standin.on_original(asset.id)
-        if asset.id in self.standin.broken_assets:
+        if asset.id in self.standin.broken_assets or (
+            edited and asset.id in self.standin.broken_edits
+        ):
             raise HttpError(self.standin.faults.broken_status, "Internal server error")
         start, end, status = 0, total, 200
         wanted = re.fullmatch(r"bytes=(\d+)-(\d*)", self.headers.get("Range", ""))
@@ -729,6 +948,8 @@ class _Handler(BaseHTTPRequestHandler):
         )
         self.send_header("Content-Length", str(end - start))
         self.send_header("Accept-Ranges", "bytes")
+        # Express (send) makes a weak ETag of the file's size and mtime: a new edit, a new ETag
+        self.send_header("ETag", f'W/"{total:x}-{zlib.crc32(content.seed.encode()):x}"')
         self.send_header("Cache-Control", "private, max-age=86400, no-transform")
         self.send_header(
             "Content-Disposition", f"inline; filename*=UTF-8''{quote(asset.file_name)}"
@@ -748,7 +969,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         slow_at = start + (end - start) // 2 if faults.slow_body_seconds or hold else None
         sent = start
-        for piece in asset.content.iter_range(start, end, chunk=1 << 20):
+        for piece in content.iter_range(start, end, chunk=1 << 20):
             if reset_at is not None and sent + len(piece) > reset_at:
                 self.wfile.write(piece[: reset_at - sent])
                 self.wfile.flush()

@@ -1,4 +1,4 @@
-"""The Typer app: global options and the five commands."""
+"""The Typer app: global options and the six commands."""
 
 from __future__ import annotations
 
@@ -19,14 +19,22 @@ def _version(value: bool) -> None:
 
 
 def build_app() -> typer.Typer:
-    from immich_gphotos.cli import albums_cmd, auth_cmd, init_cmd, status_cmd, sync_cmd
+    from immich_gphotos.cli import (
+        albums_cmd,
+        auth_cmd,
+        check_cmd,
+        health_cmd,
+        init_cmd,
+        status_cmd,
+        sync_cmd,
+    )
 
     app = typer.Typer(
         name="immich-gphotos",
         help="Keep chosen Immich albums mirrored into Google Photos albums.\n\n"
         + exit_status_help(),
         no_args_is_help=True,
-        add_completion=False,
+        add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish)
         pretty_exceptions_enable=False,  # never print locals: they may hold a key or a token
         context_settings={"help_option_names": ["-h", "--help"]},
         rich_markup_mode=None,
@@ -61,5 +69,9 @@ def build_app() -> typer.Typer:
 
     app.command("sync", help=sync_cmd.HELP)(sync_cmd.sync)
 
+    app.command("check", help=check_cmd.HELP)(check_cmd.check)
+
     app.command("status", help=status_cmd.HELP)(status_cmd.status)
+
+    app.command("health", help=health_cmd.HELP)(health_cmd.health)
     return app

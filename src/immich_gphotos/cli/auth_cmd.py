@@ -74,7 +74,8 @@ def auth(
     if status:
         result = account.login_status(settings, store)
         say(f"Google OAuth client: {result.client_id}")
-        say("Login stored: " + ("yes" if result.token_stored else "no") + f" ({store.describe()})")
+        say("Login stored: " + ("yes" if result.token_stored else "no"))
+        say(f"Secrets kept in: {store.describe()}")
         if result.refresh_works:
             say("Login refreshes: yes")
             return
@@ -121,7 +122,7 @@ def _login(settings, store, *, no_browser: bool, port: int, new_client: bool, ti
             say(
                 f"Then either let the browser reach 127.0.0.1:{flow.port}, or paste here the address it was sent to (starting http://127.0.0.1:{flow.port}/):"
             )
-            flow.read_pasted()
+            flow.read_pasted(complain=say)
 
     done = login(
         settings, store, port=port, new_client=new_client, timeout=timeout, present=present
@@ -131,6 +132,15 @@ def _login(settings, store, *, no_browser: bool, port: int, new_client: bool, ti
     )
     if done.switched_client:
         say("The OAuth client changed: the Google albums will be created again by the next sync.")
+    if done.expires is not None:
+        from immich_gphotos.commands.auth import TESTING_FIX
+        from immich_gphotos.ui.console import warn
+
+        warn(
+            f"Warning: Google says this login ends on {done.expires:%Y-%m-%d %H:%M} UTC; "
+            + TESTING_FIX
+            + "."
+        )
 
 
 def _open_browser(url: str) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,8 +15,9 @@ HELP = """Set up or change the Immich connection and the Google OAuth client.
 
 On a terminal it asks for what is missing (current values offered as defaults, the API key
 with a hidden prompt). For scripts: --immich-url, --client-secrets FILE, and the API key in
-$IMMICH_API_KEY or on stdin with --api-key-stdin. The connection is tested (server reachable,
-key accepted, user shown) before anything is saved. A secret is never taken as an argument."""
+$IMMICH_API_KEY (or in the file $IMMICH_API_KEY_FILE names) or on stdin with
+--api-key-stdin. The connection is tested (server reachable, key accepted, user shown) before
+anything is saved. A secret is never taken as an argument."""
 
 
 def init(
@@ -61,6 +61,7 @@ def init(
     debug: DebugOption = False,
 ) -> None:
     from immich_gphotos import config as config_mod
+    from immich_gphotos.commands import init as setup
     from immich_gphotos.commands.init import SetupRequest, configure
     from immich_gphotos.security import security_warnings
     from immich_gphotos.ui.console import say, warn
@@ -88,7 +89,16 @@ def init(
     if not url.startswith(("http://", "https://")):
         raise UsageError(f"The Immich URL must start with http:// or https://, not {url!r}.")
 
-    api_key, new_key = _api_key(api_key_stdin, interactive)
+    # no keyring and no passphrase (a headless server): ask for one now, not fail at the end
+    passphrase, keep = None, False
+    why = setup.passphrase_needed(path, existing, secrets_backend)
+    if why is not None:
+        if not interactive:
+            raise setup.no_passphrase_error(path, why)
+        passphrase, keep = _ask_passphrase(why, setup.secrets_file_exists(existing), path)
+
+    stored = setup.api_key_stored(existing, secrets_backend, passphrase) if interactive else None
+    api_key, new_key = _api_key(api_key_stdin, interactive, stored is not False)
     secrets_file = client_secrets
     if secrets_file is None and interactive:
         current = existing.get("google", {}).get("client_secrets")
@@ -108,7 +118,18 @@ def init(
         verify = str(ca_bundle.expanduser().resolve())
 
     result = configure(
-        SetupRequest(path, url, api_key, new_key, verify, secrets_file, secrets_backend), existing
+        SetupRequest(
+            path,
+            url,
+            api_key,
+            new_key,
+            verify,
+            secrets_file,
+            secrets_backend,
+            passphrase=passphrase,
+            keep_passphrase=keep,
+        ),
+        existing,
     )
     say(
         f"Connected to Immich {result.server_version} at {result.settings.immich.url} as {result.user.name} ({result.user.email})."
@@ -117,8 +138,10 @@ def init(
     for warning in security_warnings(result.settings):
         warn(warning)
     say(f"Immich API key kept in {result.secrets_where}.")
+    if passphrase is not None:
+        _say_how_runs_get_the_passphrase(result.passphrase_file)
     if result.client:
-        say(f"Google OAuth client: {result.client.client_id}.")
+        say(f"Google OAuth client: {result.client.client_id} (kept in {result.client.path}).")
         say("Next: `immich-gphotos auth` to log in to Google, then `immich-gphotos albums`.")
     else:
         say(
@@ -126,16 +149,67 @@ def init(
         )
 
 
-def _api_key(from_stdin: bool, interactive: bool) -> tuple[str | None, bool]:
+def _ask_passphrase(why: str, exists: bool, config_path: Path) -> tuple[str, bool]:
+    """A passphrase for the encrypted secrets file, typed twice (hidden), and whether to keep it
+    in a 0600 file beside the config for cron and systemd."""
+    from immich_gphotos.commands.init import passphrase_path
+    from immich_gphotos.ui.console import say
+
+    say(f"Because {why}, the secrets will be kept in an encrypted file locked by a passphrase.")
+    if exists:
+        passphrase = typer.prompt("Passphrase of the existing secrets file", hide_input=True)
+    else:
+        while True:
+            passphrase = typer.prompt(
+                "New passphrase (12 characters or more)",
+                hide_input=True,
+                confirmation_prompt="Repeat the passphrase",
+            )
+            if len(passphrase) >= 12:
+                break
+            say("That is short for a passphrase that guards your Google login; try a longer one.")
+    keep = typer.confirm(
+        f"Keep it in {passphrase_path(config_path)} (readable only by you), so cron and "
+        "systemd can use it?",
+        default=True,
+    )
+    return passphrase, keep
+
+
+def _say_how_runs_get_the_passphrase(kept: Path | None) -> None:
+    from immich_gphotos.ui.console import say
+
+    if kept is not None:
+        say(f"Passphrase kept in {kept} (mode 0600). Every run needs to be told where it is:")
+        say(f"  export IMMICH_GPHOTOS_PASSPHRASE_FILE={kept}")
+        say(
+            "cron: put that variable before the command (see examples/crontab); systemd: "
+            f"LoadCredential=passphrase:{kept} (see examples/systemd/)."
+        )
+    else:
+        say(
+            "The passphrase was not written down: give every run IMMICH_GPHOTOS_PASSPHRASE, or "
+            "IMMICH_GPHOTOS_PASSPHRASE_FILE naming a 0600 file that holds it."
+        )
+
+
+def _api_key(
+    from_stdin: bool, interactive: bool, maybe_stored: bool = True
+) -> tuple[str | None, bool]:
     """The key and whether it should be stored: env, stdin, or a hidden prompt."""
     if from_stdin:
         key = sys.stdin.readline().strip()
         if not key:
             raise UsageError("--api-key-stdin was given but stdin held no key.")
         return key, True
-    env = os.environ.get("IMMICH_API_KEY", "").strip()
+    from immich_gphotos.credentials.base import api_key_from_env
+
+    env = api_key_from_env()  # IMMICH_API_KEY, or the file IMMICH_API_KEY_FILE names
     if env:
         return env, True
+    if interactive and not maybe_stored:  # nothing to keep: a key is required
+        key = typer.prompt("Immich API key", hide_input=True)
+        return key.strip(), True
     if interactive:
         key = typer.prompt(
             "Immich API key (empty keeps the stored one)",

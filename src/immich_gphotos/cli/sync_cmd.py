@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from immich_gphotos.cli.common import ConfigOption, DebugOption, load_settings, wiring_of
 from immich_gphotos.errors import ExitCode, exit_status_help
 
+if TYPE_CHECKING:
+    from immich_gphotos.commands.every import RunResult
+
 HELP = """One run: make every selected Google album hold every eligible asset of its Immich album.
 
 Uploads are streamed from Immich to Google, deduplicated by checksum, saved after every batch.
+With --every DURATION (30m, 1h, 1d; at least 1m) it runs again and again, a little random delay
+added, until SIGINT/SIGTERM: one line per run, and errors (even exit 3 or 4) are reported and
+tried again at the next run; a signal between runs exits 0, one during a run finishes the batch
+in hand and exits 130.
 """ + exit_status_help()
 
 
@@ -60,13 +68,37 @@ def sync(
     quiet: Annotated[
         bool, typer.Option("--quiet", help="Nothing on stdout unless something failed.")
     ] = False,
+    every: Annotated[
+        str | None,
+        typer.Option(
+            "--every",
+            metavar="DURATION",
+            help="Run again every DURATION (30m, 1h, 1d; at least 1m) until SIGINT/SIGTERM.",
+        ),
+    ] = None,
     config: ConfigOption = None,
     debug: DebugOption = False,
 ) -> int:
     from immich_gphotos.commands.sync import run_options, run_sync
-    from immich_gphotos.ui.console import is_tty, say
+    from immich_gphotos.ui.console import is_tty, say, say_wrapped
     from immich_gphotos.ui.render import plan_lines
 
+    if every is not None:
+        return _every(
+            ctx,
+            every,
+            config,
+            dry_run=dry_run,
+            as_json=as_json,
+            quiet=quiet,
+            options=dict(
+                albums=list(album or []),
+                limit=limit,
+                concurrency=concurrency,
+                retry_failed=retry_failed,
+                allow_mass_removal=allow_mass_removal,
+            ),
+        )
     settings = load_settings(ctx, config)
     if not quiet:  # --quiet: the warning goes to the log file only (and `status` shows it)
         from immich_gphotos.security import security_warnings
@@ -95,8 +127,7 @@ def sync(
         if as_json:
             say(json.dumps(outcome.plan_json(), indent=2))
         else:
-            for line in plan_lines(outcome.plan):
-                say(line)
+            say_wrapped(plan_lines(outcome.plan))
         return ExitCode.OK
     report = outcome.report
     assert report is not None
@@ -136,3 +167,88 @@ def _reporter(as_json: bool, quiet: bool, dry_run: bool, tty: bool):  # type: ig
     if quiet:  # not even informational lines on stderr: cron mails whatever is printed
         return NullReporter()
     return RichReporter() if tty else PlainReporter()
+
+
+def _every(
+    ctx: typer.Context,
+    every: str,
+    config: Path | None,
+    *,
+    dry_run: bool,
+    as_json: bool,
+    quiet: bool,
+    options: dict[str, Any],
+) -> int:
+    """`sync --every`: the loop core in commands/every.py; here the flags and one line per run."""
+    import sys
+
+    from immich_gphotos.commands.every import Loop, parse_duration
+    from immich_gphotos.commands.sync import run_options
+    from immich_gphotos.errors import UsageError
+    from immich_gphotos.ui.console import is_tty, say, warn
+
+    interval = parse_duration(every, "--every")
+    if dry_run:
+        raise UsageError(
+            "--dry-run cannot be combined with --every: a plan changes nothing, so "
+            "repeating it shows nothing new; run `sync --dry-run` once."
+        )
+    if as_json:
+        raise UsageError(
+            "--json cannot be combined with --every (--json prints exactly one JSON "
+            "object); use [notify] metrics_file or `status --json` to watch a loop."
+        )
+    settings = load_settings(ctx, config)  # a broken config at the start is exit 3 at once
+    if not quiet:
+        from immich_gphotos.security import security_warnings
+
+        for warning in security_warnings(settings):
+            warn(warning)
+    tty = is_tty()
+
+    def line(result: RunResult) -> None:
+        if quiet and result.exit_code == ExitCode.OK:
+            return
+        text = every_line(result)
+        if result.exit_code in (ExitCode.OK, ExitCode.QUOTA, ExitCode.INTERRUPTED):
+            say(text)
+        else:  # an error: on stdout for the one line per run, and named on stderr as usual
+            say(text)
+            warn(f"Error: {result.summary}")
+        sys.stdout.flush()
+
+    loop = Loop(
+        load=lambda: load_settings(ctx, config),
+        options=lambda s: run_options(s, **options),
+        reporter=lambda: _loop_reporter(quiet, tty),
+        interval=interval,
+        on_run=line,
+        wiring=wiring_of(ctx),
+    )
+    return loop.run()
+
+
+def every_line(result: RunResult) -> str:
+    """The one line a `--every` run leaves on a pipe: when, which run, what, and what next."""
+    from immich_gphotos.clock import iso
+    from immich_gphotos.text import clean
+
+    summary = clean(result.summary)
+    if not summary.startswith("sync finished"):
+        summary = f"exit {result.exit_code}: {summary}"
+    after = f"; next run at {iso(result.next_run)}" if result.next_run else "; stopped (signal)"
+    return f"{iso(result.finished)} run {result.number}: {summary}{after}"
+
+
+def _loop_reporter(quiet: bool, tty: bool):  # type: ignore[no-untyped-def]
+    """Progress on a terminal; on a pipe only the loop's one line per run (warnings on stderr)."""
+    import sys
+
+    from immich_gphotos.sync.events import NullReporter
+    from immich_gphotos.ui.reporters import PlainReporter, RichReporter
+
+    if quiet:
+        return NullReporter()
+    if tty:
+        return RichReporter()
+    return PlainReporter(stream=sys.stdout, log_stream=sys.stderr, summary=False)

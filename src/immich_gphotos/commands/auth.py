@@ -10,16 +10,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from immich_gphotos.clock import iso, utcnow
 from immich_gphotos.config import Settings
 from immich_gphotos.credentials.base import GOOGLE_CLIENT_ID, GOOGLE_REFRESH_TOKEN, SecretStore
 from immich_gphotos.errors import AppError, AuthError, ConfigError
 from immich_gphotos.gphotos.client_secrets import ClientSecrets, load_client_secrets
 from immich_gphotos.gphotos.oauth import LoginResult, LoopbackLogin, refresh_access_token, revoke
+from immich_gphotos.state.follow import LOGIN_EXPIRES_KEY, LOGIN_WARNED_KEY
 from immich_gphotos.state.store import StateStore
 
 CLIENT_META_KEY = "oauth_client_id"
+TESTING_FIX = (
+    "your OAuth app is in 'Testing' publishing status, where Google ends logins after 7 days: "
+    "publish it ('In production') in Google Cloud Console (APIs & Services > OAuth consent "
+    "screen), then run `immich-gphotos auth` again (a login made while in Testing keeps its "
+    "7-day end)"
+)
 
 
 def load_client(settings: Settings) -> ClientSecrets:
@@ -46,12 +55,27 @@ def check_client(state: StateStore, client: ClientSecrets, new_client: bool = Fa
     )
 
 
-def save_login(store: SecretStore, state: StateStore, result: LoginResult, switching: bool) -> None:
+def save_login(
+    store: SecretStore, state: StateStore, result: LoginResult, switching: bool
+) -> datetime | None:
+    """Store the login; keep its end date where Google gave one (returned), else forget any."""
     store.set(GOOGLE_REFRESH_TOKEN, result.refresh_token)
     store.set(GOOGLE_CLIENT_ID, result.client_id)
     if switching:
         state.forget_google_objects()
     state.set_meta(CLIENT_META_KEY, result.client_id)
+    expires = None
+    if result.refresh_expires_in is not None:
+        expires = utcnow() + timedelta(seconds=result.refresh_expires_in)
+    state.set_meta(LOGIN_EXPIRES_KEY, iso(expires) if expires else None)
+    state.set_meta(LOGIN_WARNED_KEY, None)  # a new login: warn again when this one nears its end
+    return expires
+
+
+def login_expires(state: StateStore) -> datetime | None:
+    """When the stored Google login dies, where Google said so at `auth` ('Testing' apps)."""
+    value = state.get_meta(LOGIN_EXPIRES_KEY)
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
 
 def refresh_token(store: SecretStore) -> str:
@@ -112,6 +136,7 @@ class LoginDone:
     client_id: str
     kept_in: str  # where the refresh token is kept (the secret store's description)
     switched_client: bool  # the OAuth client changed: the Google albums are created again
+    expires: datetime | None = None  # Google said the login dies then (an app in 'Testing')
 
 
 def login(
@@ -135,7 +160,7 @@ def login(
             result = flow.wait(timeout)
         finally:
             flow.close()
-        save_login(store, state, result, switching)
+        expires = save_login(store, state, result, switching)
     finally:
         state.close()
-    return LoginDone(result.client_id, store.describe(), switching)
+    return LoginDone(result.client_id, store.describe(), switching, expires)

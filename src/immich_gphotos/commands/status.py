@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from immich_gphotos import __version__
+from immich_gphotos.clock import iso
 from immich_gphotos.config import Settings
 from immich_gphotos.credentials.backends import open_store
 from immich_gphotos.credentials.base import (
@@ -15,7 +16,9 @@ from immich_gphotos.credentials.base import (
     IMMICH_API_KEY,
     SecretStore,
 )
-from immich_gphotos.errors import AppError
+from immich_gphotos.errors import AppError, ExitCode
+from immich_gphotos.state.follow import LOGIN_EXPIRES_KEY, FollowRecords
+from immich_gphotos.state.safety import backup_path, backup_time
 from immich_gphotos.state.store import StateStore
 
 REQUESTS_PER_ITEM = 1.02  # one raw upload each, plus one batchCreate per 50
@@ -39,12 +42,14 @@ class GoogleStatus:
     requests_today: int = 0
     daily_request_budget: int = 0
     runs_for_pending: int = 0
+    login_expires: str | None = None  # when the login dies (an app left in 'Testing'), ISO
+    replaced_items: int = 0  # old renditions in the "immich-gphotos: replaced" album
     error: str | None = None
 
 
 @dataclass
 class AlbumStatus:
-    immich_id: str
+    immich_id: str | None  # None for a smart album
     name: str | None
     google_title: str | None
     google_album_id: str | None
@@ -54,6 +59,9 @@ class AlbumStatus:
     skipped: int
     skipped_reasons: dict[str, int]
     last_synced: str | None
+    kind: str = "album"  # "album" | "smart"
+    smart_id: str | None = None
+    google_url: str | None = None  # the Google album's link (Google's productUrl)
 
 
 @dataclass
@@ -67,6 +75,11 @@ class StatusReport:
     albums: list[AlbumStatus] = field(default_factory=list)
     runs: list[dict[str, Any]] = field(default_factory=list)
     secrets_error: str | None = None
+    # the consistent copy of the state made after the last finished run (None: none yet)
+    state_backup: str | None = None
+    state_backup_file: str | None = None
+    # 0, or the exit code of what went wrong looking at Immich: 7 unreachable, 4 key refused
+    exit_code: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -108,12 +121,16 @@ def collect(settings: Settings, check_immich: bool = True) -> StatusReport:
             google.error = exc.message
 
     album_sizes: dict[str, tuple[str, int]] = {}
+    exit_code = 0
     if check_immich:
-        album_sizes = _look_at_immich(settings, store, immich)
+        album_sizes, exit_code = _look_at_immich(settings, store, immich)
 
     state = StateStore.open(settings.state_dir)
     try:
         google.requests_today = state.requests_on()
+        google.login_expires = state.get_meta(LOGIN_EXPIRES_KEY)
+        google.replaced_items = FollowRecords(state.conn).replaced_count()
+        followed = FollowRecords(state.conn).followed_titles()
         albums = []
         for selected in settings.albums:
             counts = state.album_counts(selected.immich_id)
@@ -123,7 +140,13 @@ def collect(settings: Settings, check_immich: bool = True) -> StatusReport:
                 AlbumStatus(
                     immich_id=selected.immich_id,
                     name=name,
-                    google_title=selected.google_title or counts.google_title or name,
+                    # a title without --as follows the Immich name: the last sync's is current
+                    google_title=(
+                        counts.google_title
+                        if selected.google_title in (None, followed.get(selected.immich_id))
+                        else selected.google_title
+                    )
+                    or name,
                     google_album_id=counts.google_album_id,
                     in_sync=counts.in_sync,
                     pending=max(counts.pending, size - known),
@@ -131,9 +154,29 @@ def collect(settings: Settings, check_immich: bool = True) -> StatusReport:
                     skipped=counts.skipped,
                     skipped_reasons=counts.skipped_reasons,
                     last_synced=counts.last_synced,
+                    google_url=counts.google_url,
+                )
+            )
+        for smart in settings.smart_albums:  # sized by their last sync (a search costs more)
+            counts = state.album_counts(smart.id)
+            albums.append(
+                AlbumStatus(
+                    immich_id=None,
+                    name=smart.title,
+                    google_title=smart.title,
+                    google_album_id=counts.google_album_id,
+                    in_sync=counts.in_sync,
+                    pending=counts.pending,
+                    failed=counts.failed,
+                    skipped=counts.skipped,
+                    skipped_reasons=counts.skipped_reasons,
+                    last_synced=counts.last_synced,
+                    kind="smart",
+                    smart_id=smart.id,
                 )
             )
         runs = [asdict(r) for r in state.recent_runs(5)]
+        made = backup_time(state.path)
     finally:
         state.close()
     pending = sum(a.pending for a in albums)
@@ -150,13 +193,17 @@ def collect(settings: Settings, check_immich: bool = True) -> StatusReport:
         albums=albums,
         runs=runs,
         secrets_error=secrets_error,
+        state_backup=iso(made) if made else None,
+        state_backup_file=str(backup_path(state.path)),
+        exit_code=exit_code,
     )
 
 
 def _look_at_immich(
     settings: Settings, store: SecretStore | None, immich: ImmichStatus
-) -> dict[str, tuple[str, int]]:
-    """Reachability, user and version; the selected albums' names and sizes when the key works."""
+) -> tuple[dict[str, tuple[str, int]], int]:
+    """Reachability, user and version; the selected albums' names and sizes when the key works;
+    and the exit code of what failed (0 when nothing did)."""
     from immich_gphotos.credentials.base import immich_api_key
     from immich_gphotos.immich.client import ImmichClient
 
@@ -170,12 +217,13 @@ def _look_at_immich(
             immich.reachable = True
             if not key:
                 immich.error = "no API key stored; run `immich-gphotos init`"
-                return {}
+                return {}, int(ExitCode.AUTH)
             immich.user = client.me().raw_name  # as written (--json); status_lines makes it inert
             selected = {a.immich_id for a in settings.albums}
             if not selected:
-                return {}
-            return {a.id: (a.raw_name, a.asset_count) for a in client.albums() if a.id in selected}
+                return {}, 0
+            sizes = {a.id: (a.raw_name, a.asset_count) for a in client.albums() if a.id in selected}
+            return sizes, 0
     except AppError as exc:
         immich.error = exc.message
-        return {}
+        return {}, int(exc.exit_code)

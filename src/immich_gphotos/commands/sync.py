@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import threading
+from collections.abc import Callable
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,8 +21,9 @@ from immich_gphotos import signals
 from immich_gphotos.budget import RequestBudget
 from immich_gphotos.clock import iso, utcnow
 from immich_gphotos.commands import auth as account
-from immich_gphotos.commands.names import resolve_selected
-from immich_gphotos.config import AlbumSelection, Settings
+from immich_gphotos.commands import metrics
+from immich_gphotos.commands.names import chosen_albums
+from immich_gphotos.config import AlbumSelection, Settings, SmartAlbum
 from immich_gphotos.credentials.backends import open_store
 from immich_gphotos.credentials.base import SecretStore, immich_api_key
 from immich_gphotos.errors import AppError, AuthError, ConfigError, ExitCode, StateUnwritable
@@ -32,9 +35,11 @@ from immich_gphotos.logfile import close_log, open_log
 from immich_gphotos.notify import OUTCOME_KEY, Notifier
 from immich_gphotos.security import security_warnings
 from immich_gphotos.state.db import connect
+from immich_gphotos.state.follow import LOGIN_WARNED_KEY
 from immich_gphotos.state.migrations import migrate
 from immich_gphotos.state.records import SyncRecords
 from immich_gphotos.state.store import STATE_FILE_NAME, StateStore
+from immich_gphotos.sync import followplan
 from immich_gphotos.sync.context import Clients
 from immich_gphotos.sync.engine import SyncEngine
 from immich_gphotos.sync.events import LoggingReporter, Reporter
@@ -45,6 +50,7 @@ from immich_gphotos.transport import RetryPolicy
 
 LOGIN_CHECKED_KEY = "login_checked_at"
 LOGIN_CHECK_EVERY = timedelta(hours=24)
+LOGIN_WARN_BEFORE = timedelta(hours=48)  # a login with an end date: warn, and notify once
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,10 @@ class Wiring:
 
     immich_retry: RetryPolicy | None = None
     google_retry: RetryPolicy | None = None
+    # `sync --every` (commands/every.py): the wait between runs, on the stop event (True: stopped),
+    # and the random delay added to the interval; None: a real wait and a random delay
+    wait: Callable[[threading.Event, float], bool] | None = None
+    jitter: Callable[[float], float] | None = None
 
 
 @dataclass
@@ -72,9 +82,16 @@ class SyncOutcome:
             "removals": plan.removals,
             "bytes": plan.bytes,
             "google_requests": plan.google_requests(),
+            **followplan.plan_json(
+                plan.follow
+                if isinstance(plan.follow, followplan.FollowPlan)
+                else followplan.FollowPlan()
+            ),
             "albums": [
                 {
-                    "immich_id": a.spec.immich_id,
+                    "kind": a.spec.kind,
+                    "immich_id": a.spec.album_id,
+                    "smart_id": a.spec.smart_id,
                     "name": a.spec.name,
                     "google_title": a.spec.google_title,
                     "create_album": a.create,
@@ -120,9 +137,28 @@ def run_sync(
     stop: threading.Event | None = None,
     wiring: Wiring | None = None,
 ) -> SyncOutcome:
-    if not settings.albums:
+    """One run. The metrics file, if one is configured, is written at the end of every real run
+    (while its log is open, by ``_Run``), and here for one that failed before it started; a run
+    refused by the lock writes none: the run holding the lock writes its own."""
+    try:
+        return _run_sync(settings, options, reporter, stop, wiring)
+    except AppError as exc:
+        if not (options.dry_run or exc.notified or exc.exit_code == ExitCode.LOCKED):
+            metrics.write(settings, exc.exit_code)
+        raise
+
+
+def _run_sync(
+    settings: Settings,
+    options: RunOptions,
+    reporter: Reporter,
+    stop: threading.Event | None,
+    wiring: Wiring | None,
+) -> SyncOutcome:
+    if not settings.albums and not settings.smart_albums:
         raise ConfigError(
-            f"No albums are selected in {settings.path}; run `immich-gphotos albums add NAME` first."
+            f"No albums are selected in {settings.path}; run `immich-gphotos albums add NAME` "
+            "(or `albums smart TITLE ...`) first."
         )
     wiring = wiring or Wiring()
     store = open_store(settings.secrets_backend, settings.state_dir)
@@ -144,8 +180,9 @@ def run_sync(
                 retry=wiring.immich_retry,
             )
         )
-        selection = _selection(settings, state, immich, options.albums)
+        selection = chosen_albums(settings, state, immich, options.albums)
         if options.dry_run:
+            immich.require_permissions()
             engine = _engine(
                 settings, Clients(immich, None), state, reporter, stop, options, selection
             )
@@ -162,11 +199,12 @@ def _engine(
     reporter: Reporter,
     stop: threading.Event,
     options: RunOptions,
-    selection: list[AlbumSelection],
+    selection: tuple[list[AlbumSelection], list[SmartAlbum]],
 ) -> SyncEngine:
     """The one place a SyncEngine is built."""
+    albums, smart = selection
     return SyncEngine(
-        settings.sync, clients, SyncRecords(state), reporter, stop, options, selection
+        settings.sync, clients, SyncRecords(state), reporter, stop, options, albums, smart
     )
 
 
@@ -184,13 +222,17 @@ class _Run:
     key: str
     wiring: Wiring
 
-    def execute(self, immich: ImmichClient, selection: list[AlbumSelection]) -> SyncOutcome:
+    def execute(
+        self, immich: ImmichClient, selection: tuple[list[AlbumSelection], list[SmartAlbum]]
+    ) -> SyncOutcome:
         settings, state, stack = self.settings, self.state, self.stack
         secrets = [self.key]
         handler = open_log(settings.state_dir, secrets)
         stack.callback(close_log, handler)
         log = logging.getLogger("immich_gphotos.sync")
-        log.info("sync started: %d album(s), pid %d", len(selection), os.getpid())
+        log.info(
+            "sync started: %d album(s), pid %d", len(selection[0]) + len(selection[1]), os.getpid()
+        )
         for warning in security_warnings(settings):
             log.warning(warning)
         run_id = state.start_run()
@@ -203,6 +245,7 @@ class _Run:
         try:
             notifier.started()
             previous = state.get_meta(OUTCOME_KEY)
+            immich.require_permissions()  # before anything is created in Google
             clients = self._with_google(immich, secrets)
             engine = _engine(
                 settings,
@@ -213,10 +256,12 @@ class _Run:
                 self.options,
                 selection,
             )
+            expires = _login_expiry(state, notifier, engine.ctx.reporter)
             plan = engine.prepare()  # reads only: a signal here unwinds at once
             with signals.stop_on_signals(self.stop):  # a signal here lets the batch finish
                 placing = True
                 report = engine.execute(plan)
+            report.login_expires = expires
         except AppError as exc:
             log.error("sync failed: %s (exit %d)", exc.message, exc.exit_code)
             sent = clients.budget.sent if clients.budget else 0
@@ -226,6 +271,8 @@ class _Run:
             outcome = notifier.finished(exc.exit_code, exc.message, previous)
             with suppress(StateUnwritable):
                 _remember(state, outcome)
+            exc.notified = True
+            metrics.write(settings, exc.exit_code)
             raise
         except KeyboardInterrupt as exc:  # a first signal before the engine (or, embedded
             # without signals.install(), a second one inside it)
@@ -240,15 +287,19 @@ class _Run:
                 if placing
                 else "it stopped before placing anything in Google, so nothing needed saving",
             )
+            metrics.write(settings, ExitCode.INTERRUPTED)
             raise
         try:
             _finish_run(state, run_id, report)
             _remember(state, notifier.finished(report.exit_code, summary_line(report), previous))
+            keep_backup(state, log)
+            metrics.write(settings, report.exit_code, report)
         except KeyboardInterrupt as exc:  # a first signal after the engine: its work is saved
             log.warning("sync interrupted after it finished its work (exit 130)")
             report.stopped = "interrupted"
             _finish_run(state, run_id, report)
             _saved(exc, "the sync had finished its work, and all of it is saved")
+            metrics.write(settings, ExitCode.INTERRUPTED, report)
             raise
         signals.finishing()  # recorded as it ends: a late signal must not contradict the record
         return SyncOutcome(report=report)
@@ -304,6 +355,27 @@ def _check_login_daily(state: StateStore, tokens: TokenSource) -> None:
     state.set_meta(LOGIN_CHECKED_KEY, iso(utcnow()))
 
 
+def _login_expiry(state: StateStore, notifier: Notifier, reporter: Reporter) -> str | None:
+    """A login with an end date (an app left in 'Testing'): when less than 48 hours remain,
+    say so every run and run the notify command once for it. Returns the end (ISO), if any."""
+    expires = account.login_expires(state)
+    if expires is None:
+        return None
+    left = expires - utcnow()
+    if left < LOGIN_WARN_BEFORE:
+        when = (
+            "has ended"
+            if left.total_seconds() <= 0
+            else f"ends in {left.total_seconds() / 3600:.0f} hours"
+        )
+        text = f"the Google login {when} ({iso(expires)}); {account.TESTING_FIX}"
+        reporter.log(f"warning: {text}")
+        if state.get_meta(LOGIN_WARNED_KEY) != iso(expires):
+            notifier.login_expiring(text)
+            state.set_meta(LOGIN_WARNED_KEY, iso(expires))
+    return iso(expires)
+
+
 def _finish_run(state: StateStore, run_id: int, report: RunReport) -> None:
     state.finish_run(
         run_id,
@@ -335,6 +407,15 @@ def _record_hard_exit(state: StateStore, run_id: int, clients: Clients) -> None:
     state.finish_run(run_id, ExitCode.INTERRUPTED, google_requests=sent, stopped="interrupted")
 
 
+def keep_backup(state: StateStore, log: logging.Logger) -> None:
+    """After a run that finished (its progress all saved): the consistent copy beside the state.
+    A copy that cannot be made is logged; it never changes the run's exit code."""
+    try:
+        state.backup()
+    except (AppError, OSError, sqlite3.Error) as exc:
+        log.warning("the state backup was not made: %s", exc)
+
+
 def _remember(state: StateStore, value: str | None) -> None:
     if value is not None:
         state.set_meta(OUTCOME_KEY, value)
@@ -347,12 +428,3 @@ def _open_state(settings: Settings, dry_run: bool) -> StateStore:
         migrate(conn)
         return StateStore(conn, Path(":memory:"))
     return StateStore.open(settings.state_dir)
-
-
-def _selection(
-    settings: Settings, state: StateStore, immich: ImmichClient, wanted: tuple[str, ...]
-) -> list[AlbumSelection]:
-    if not wanted:
-        return list(settings.albums)
-    chosen = {c.id for c in resolve_selected(settings, state, wanted, immich)}
-    return [a for a in settings.albums if a.immich_id in chosen]

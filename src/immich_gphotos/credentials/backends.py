@@ -10,7 +10,20 @@ from immich_gphotos.credentials.keyring_store import KeyringStore, keyring_probl
 from immich_gphotos.errors import SecretsUnavailable
 
 
-def open_store(backend: str, state_dir: Path) -> SecretStore:
+def file_backend_chosen(backend: str, state_dir: Path) -> str | None:
+    """When ``open_store`` would take the encrypted file for ``backend``: why (for the user),
+    else None (the OS keyring)."""
+    if backend == "keyring":
+        return None
+    if backend == "file":
+        return '[secrets] backend is "file"'
+    if (state_dir / SECRETS_FILE_NAME).exists():
+        return "an encrypted secrets file already exists"
+    problem = keyring_problem()
+    return f"no OS keyring is usable ({problem})" if problem else None
+
+
+def open_store(backend: str, state_dir: Path, passphrase: str | None = None) -> SecretStore:
     """Open the configured backend.
 
     "auto" takes the encrypted file when one already exists in the state dir (so a cron job
@@ -18,7 +31,7 @@ def open_store(backend: str, state_dir: Path) -> SecretStore:
     """
     secrets_file = state_dir / SECRETS_FILE_NAME
     if backend == "file":
-        return FileStore(secrets_file)
+        return FileStore(secrets_file, passphrase=passphrase)
     if backend == "keyring":
         problem = keyring_problem()
         if problem:
@@ -28,8 +41,8 @@ def open_store(backend: str, state_dir: Path) -> SecretStore:
             )
         return KeyringStore()
     if secrets_file.exists():
-        return FileStore(secrets_file)
+        return FileStore(secrets_file, passphrase=passphrase)
     problem = keyring_problem()
     if problem is None:
         return KeyringStore()
-    return FileStore(secrets_file, keyring_problem=problem)
+    return FileStore(secrets_file, keyring_problem=problem, passphrase=passphrase)

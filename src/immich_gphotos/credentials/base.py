@@ -12,6 +12,7 @@ IMMICH_API_KEY = "immich-api-key"
 GOOGLE_REFRESH_TOKEN = "google-refresh-token"
 GOOGLE_CLIENT_ID = "google-client-id"  # the OAuth client the refresh token belongs to
 ENV_API_KEY = "IMMICH_API_KEY"
+ENV_API_KEY_FILE = "IMMICH_API_KEY_FILE"  # a file holding the key: Docker secrets, systemd creds
 SECRETS_FILE_NAME = "secrets.enc"
 
 
@@ -29,11 +30,39 @@ class SecretStore(Protocol):
     def delete(self, key: str) -> None: ...
 
 
-def immich_api_key(store: SecretStore) -> str | None:
-    """The Immich key for this run: ``$IMMICH_API_KEY`` wins over the stored one."""
+def api_key_from_env() -> str | None:
+    """``$IMMICH_API_KEY``, else the contents of the file ``$IMMICH_API_KEY_FILE`` names (one
+    trailing line break dropped, as ``echo`` or an editor leaves it), else None."""
     env = os.environ.get(ENV_API_KEY, "").strip()
     if env:
         return check_api_key(env, f"in {ENV_API_KEY}")
+    named = os.environ.get(ENV_API_KEY_FILE, "").strip()
+    if not named:
+        return None
+    try:
+        with open(named, encoding="utf-8") as fh:
+            text = fh.read(4096)
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or "not UTF-8 text"
+        raise AuthError(
+            f"Cannot read the Immich API key file {named} named by {ENV_API_KEY_FILE} ({reason}); "
+            "check the path and that this user may read it."
+        ) from None
+    key = text.rstrip("\r\n")
+    if not key:
+        raise AuthError(
+            f"The Immich API key file {named} named by {ENV_API_KEY_FILE} is empty; write the key "
+            "into it."
+        )
+    return check_api_key(key, f"in the file {named} named by {ENV_API_KEY_FILE}")
+
+
+def immich_api_key(store: SecretStore) -> str | None:
+    """The Immich key for this run: ``$IMMICH_API_KEY`` (or ``$IMMICH_API_KEY_FILE``) wins over
+    the stored one."""
+    env = api_key_from_env()
+    if env:
+        return env
     stored = store.get(IMMICH_API_KEY)
     return None if stored is None else check_api_key(stored, f"stored in {store.describe()}")
 

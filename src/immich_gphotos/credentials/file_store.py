@@ -71,9 +71,12 @@ def _derive_key(passphrase: str, salt: bytes, n: int, r: int, p: int) -> bytes:
 class FileStore:
     name = "file"
 
-    def __init__(self, path: Path, keyring_problem: str | None = None) -> None:
+    def __init__(
+        self, path: Path, keyring_problem: str | None = None, passphrase: str | None = None
+    ) -> None:
         self.path = path
         self._keyring_problem = keyring_problem
+        self._given = passphrase  # typed at `init`; otherwise from the environment
         self._cache: dict[str, str] | None = None
         self._fernet: Any = None
         self._kdf: dict[str, Any] | None = None
@@ -83,7 +86,7 @@ class FileStore:
         return f"file ({self.path})"
 
     def _passphrase(self) -> str:
-        passphrase = read_passphrase()
+        passphrase = self._given or read_passphrase()
         if passphrase:
             return passphrase
         why = (

@@ -10,6 +10,7 @@ Rules from Google (see shared/notes/google-photos-api.md):
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -19,10 +20,15 @@ from immich_gphotos.budget import RequestBudget
 from immich_gphotos.errors import AuthError, QuotaReached, RemoteError, StorageFull, Unreachable
 from immich_gphotos.gphotos.auth import BearerAuth, TokenSource
 from immich_gphotos.gphotos.limits import (
+    ALBUM_LIMIT,
+    ALBUMS_PAGE,
+    ITEMS_PAGE,
+    MAX_ALBUM_PAGES,
     MAX_BATCH,
     MAX_DESCRIPTION,
     MAX_FILE_NAME,
     MAX_TITLE,
+    PAGES_MARGIN,
 )
 from immich_gphotos.gphotos.models import (
     AlbumGone,
@@ -34,6 +40,7 @@ from immich_gphotos.gphotos.models import (
     ItemResult,
     MediaItem,
     NewItem,
+    PatchRefused,
     ReferenceRefused,
 )
 from immich_gphotos.gphotos.uploads import ByteUploads, OpenStream
@@ -190,27 +197,105 @@ class GooglePhotosClient:
             json={"mediaItemIds": media_item_ids},
         )
 
-    def album_items(self, album_id: str, page_size: int = 100) -> Iterator[MediaItem]:
-        """Every item of an album (paged); only for repair, never in steady state."""
-        body: dict[str, Any] = {"albumId": album_id, "pageSize": page_size}
+    def retitle_album(self, album_id: str, title: str) -> GoogleAlbum:
+        """albums.patch with updateMask=title; PatchRefused when the album is gone or not ours."""
+        title = clean(title)[:MAX_TITLE]
+        try:
+            return GoogleAlbum.from_api(
+                self._json(
+                    "PATCH",
+                    f"/v1/albums/{album_id}",
+                    params={"updateMask": "title"},
+                    json={"id": album_id, "title": title},
+                )
+            )
+        except GoogleApiError as exc:
+            raise _refused(exc) from None
+
+    def describe_item(self, media_item_id: str, description: str) -> None:
+        """mediaItems.patch with updateMask=description (as written: line breaks belong there);
+        PatchRefused when the item is not app-created or no longer in the library."""
+        try:
+            self._json(
+                "PATCH",
+                f"/v1/mediaItems/{media_item_id}",
+                params={"updateMask": "description"},
+                json={"id": media_item_id, "description": description[:MAX_DESCRIPTION]},
+            )
+        except GoogleApiError as exc:
+            raise _refused(exc) from None
+
+    def list_albums(self) -> Iterator[GoogleAlbum]:
+        """Every album this app created (paged, 50 a request); for `check` and, only when an
+        album is about to be created, for the sync's look for one a lost state does not know."""
+        pages = self._pages(
+            "GET",
+            "/v1/albums",
+            {"pageSize": ALBUMS_PAGE},
+            "albums",
+            MAX_ALBUM_PAGES,
+            "the albums this app made",
+        )
+        for raw in pages:
+            yield GoogleAlbum.from_api(raw)
+
+    def album_items(self, album_id: str, page_size: int = ITEMS_PAGE) -> Iterator[MediaItem]:
+        """Every item of an album that this OAuth client created (paged, 100 a request); only
+        for repair and `check`, never in steady state."""
+        pages = self._pages(
+            "POST",
+            "/v1/mediaItems:search",
+            {"albumId": album_id, "pageSize": page_size},
+            "mediaItems",
+            math.ceil(ALBUM_LIMIT / page_size) + PAGES_MARGIN,
+            f"the items of Google album {album_id}",
+        )
+        for raw in pages:
+            yield MediaItem.from_api(raw)
+
+    def batch_get(self, media_item_ids: list[str]) -> dict[str, MediaItem | None]:
+        """Up to 50 items by id; None for each one this client cannot see (not created by it,
+        or gone from the library): Google answers per item, partial failure is normal."""
+        _check_batch(media_item_ids)
+        data = self._json("GET", "/v1/mediaItems:batchGet", params={"mediaItemIds": media_item_ids})
+        found: dict[str, MediaItem | None] = dict.fromkeys(media_item_ids)
+        for result in data.get("mediaItemResults") or []:
+            raw = result.get("mediaItem") if isinstance(result, dict) else None
+            if isinstance(raw, dict) and raw.get("id") in found:
+                found[str(raw["id"])] = MediaItem.from_api(raw)
+        return found
+
+    def _pages(
+        self, method: str, url: str, query: dict[str, Any], key: str, max_pages: int, what: str
+    ) -> Iterator[dict[str, Any]]:
+        """The entries of a paged list, each once. A page token seen before, or more pages than
+        the list can fill, is Google misbehaving: stop with a clear error, never loop."""
         seen: set[str] = set()
-        tokens: set[str] = set()  # a repeated page token would loop for ever
-        while True:
-            data = self._json("POST", "/v1/mediaItems:search", json=body)
-            for raw in data.get("mediaItems") or []:
-                item = MediaItem.from_api(raw)
-                if item.id not in seen:  # a page boundary may repeat an item
-                    seen.add(item.id)
-                    yield item
+        tokens: set[str] = set()
+        token: str | None = None
+        for _ in range(max_pages):
+            page = query | ({"pageToken": token} if token else {})
+            if method == "GET":
+                data = self._json(method, url, params=page)
+            else:
+                data = self._json(method, url, json=page)
+            for raw in data.get(key) or []:
+                ident = str(raw.get("id")) if isinstance(raw, dict) else ""
+                if ident and ident not in seen:  # a page boundary may repeat an entry
+                    seen.add(ident)
+                    yield raw
             token = data.get("nextPageToken")
             if not token:
                 return
             if token in tokens:
                 raise RemoteError(
-                    "Google answered the same page twice while listing an album; try again later."
+                    f"Google answered the same page twice while listing {what}; try again later."
                 )
             tokens.add(token)
-            body = body | {"pageToken": token}
+        raise RemoteError(
+            f"Google kept answering with more pages while listing {what} (more than {max_pages}, "
+            "more than it can hold); stopped there, try again later."
+        )
 
     # --- creating media items -----------------------------------------------------------------
 
@@ -284,6 +369,13 @@ def _new_media_item(item: NewItem) -> dict[str, Any]:
     if item.description:
         entry["description"] = item.description[:MAX_DESCRIPTION]
     return entry
+
+
+def _refused(exc: GoogleApiError) -> GoogleApiError:
+    """A patch Google refuses for good (not ours, not app-created, gone) vs. one to retry."""
+    if exc.status in (400, 403, 404):
+        return PatchRefused(str(exc), status=exc.status or 400, reason=exc.reason)
+    return exc
 
 
 def _check_batch(items: list[Any]) -> None:

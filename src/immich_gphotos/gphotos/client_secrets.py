@@ -27,12 +27,27 @@ class ClientSecrets:
     raw: dict[str, Any]
 
 
-def load_client_secrets(path: Path) -> ClientSecrets:
-    """Read and check the file; anything but a Desktop-app client is a ConfigError (exit 3)."""
+COPY_NAME = "client_secret.json"  # init's copy, in the config folder
+
+
+def load_client_secrets(path: Path, configured: bool = True) -> ClientSecrets:
+    """Read and check the file; anything but a Desktop-app client is a ConfigError (exit 3).
+
+    ``configured``: the path comes from the config (init's copy), so a missing file is restored,
+    never replaced by a new client, whose Google albums would start over."""
     try:
         data = json.loads(path.expanduser().read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"The client secrets file {path} does not exist; {_FIX}.") from None
+        if configured:
+            raise ConfigError(
+                f"The OAuth client file {path} is missing; restore it (from a backup, or download "
+                "the same client's JSON again from Google Cloud Console → Credentials) or run "
+                "`immich-gphotos init --client-secrets FILE` with the same client: the Google "
+                "albums belong to that client."
+            ) from None
+        raise ConfigError(
+            f"The client secrets file {path} does not exist; check the path, or {_FIX}."
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(
             f"Cannot read the client secrets file {path} ({exc}); check its permissions."

@@ -34,6 +34,11 @@ class AlbumGone(GoogleApiError):
     """The album no longer exists (the user deleted it in Google Photos) or is not ours."""
 
 
+class PatchRefused(GoogleApiError):
+    """albums.patch or mediaItems.patch refused for good: the object is not app-created (bytes
+    that were in the library before), or it is gone. Trying again would not help."""
+
+
 class ReferenceRefused(GoogleApiError):
     """batchAddMediaItems refused an item: not app-created, or not in the user's library."""
 
@@ -44,14 +49,18 @@ class GoogleAlbum:
     title: str
     is_writeable: bool
     media_items_count: int
+    product_url: str | None = None  # the album in Google Photos, for people to open
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> GoogleAlbum:
+        url = data.get("productUrl")
         return cls(
             id=str(data["id"]),
             title=clean(str(data.get("title") or "")),
             is_writeable=bool(data.get("isWriteable", True)),
             media_items_count=int(data.get("mediaItemsCount") or 0),  # an int64 sent as a string
+            # shown to people as a link: only an inert https address
+            product_url=clean(url) if isinstance(url, str) and url.startswith("https://") else None,
         )
 
 

@@ -42,6 +42,9 @@ class LoginResult:
     refresh_token: str
     client_id: str
     scopes: tuple[str, ...]
+    # Google says when the refresh token dies, for an app left in 'Testing' (7 days); None:
+    # it says nothing, the token lasts until revoked or unused for six months
+    refresh_expires_in: float | None = None
 
 
 class LoopbackLogin:
@@ -80,16 +83,28 @@ class LoopbackLogin:
         self.answer.event.set()
         self._server.server_close()
 
-    def read_pasted(self, stream: Any = None) -> None:
-        """Offer lines pasted on stdin (the redirect URL from a browser on another machine)."""
+    def read_pasted(
+        self, stream: Any = None, complain: Callable[[str], None] | None = None
+    ) -> None:
+        """Offer lines pasted on stdin (the redirect URL from a browser on another machine).
+        Anything else (only the code, a stray word) is answered at once through ``complain``,
+        and the wait goes on."""
         stream = stream or sys.stdin
 
         def reader() -> None:
             for line in stream:
                 line = line.strip()
-                if "code=" in line or "error=" in line:
+                if not line:
+                    continue
+                if is_redirect(line):
                     self.answer.offer(line, "paste")
                     return
+                if complain is not None:
+                    complain(
+                        "That is not the address; paste the whole "
+                        f"http://127.0.0.1:{self.port}/… URL from the browser's address bar "
+                        "(it holds state=… and code=…). Still waiting."
+                    )
 
         threading.Thread(target=reader, name="oauth-paste", daemon=True).start()
 
@@ -140,7 +155,12 @@ class LoopbackLogin:
                 "Google sent no refresh token; remove immich-gphotos at "
                 "https://myaccount.google.com/permissions and run `immich-gphotos auth` again."
             )
-        return LoginResult(str(refresh), self.client.client_id, granted)
+        return LoginResult(
+            str(refresh),
+            self.client.client_id,
+            granted,
+            _seconds(token.get("refresh_token_expires_in")),
+        )
 
     def _fetch_token(self, code: str) -> dict[str, Any]:
         import requests
@@ -165,6 +185,20 @@ class LoopbackLogin:
                 f"Cannot reach Google's token endpoint {self.client.token_uri} ({exc.__class__.__name__}); "
                 "check the network and try again."
             ) from None
+
+
+def is_redirect(line: str) -> bool:
+    """The whole redirect address: an http(s) URL whose query carries the code (or an error)."""
+    try:
+        parts = urlsplit(line)
+    except ValueError:
+        return False
+    query = parse_qs(parts.query)
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.netloc)
+        and ("code" in query or "error" in query)
+    )
 
 
 def refresh_access_token(client: ClientSecrets, refresh_token: str) -> tuple[str, float | None]:
@@ -223,6 +257,15 @@ def revoke(
     return response.status_code == 200 or (
         response.status_code == 400 and "invalid_token" in response.text
     )
+
+
+def _seconds(value: Any) -> float | None:
+    """A lifetime in seconds as Google sends it (a number), or None when absent or malformed."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return None
+    return seconds if seconds > 0 else None
 
 
 def _first_line(exc: BaseException) -> str:

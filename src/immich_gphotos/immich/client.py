@@ -23,14 +23,22 @@ from immich_gphotos.errors import (
     Unreachable,
     UnsupportedServer,
 )
-from immich_gphotos.immich.failures import error_for
-from immich_gphotos.immich.models import ImmichAlbum, ImmichAsset, ImmichUser, ServerVersion
+from immich_gphotos.immich.failures import NEEDED_PERMISSIONS, error_for, lacking
+from immich_gphotos.immich.models import (
+    ImmichAlbum,
+    ImmichAsset,
+    ImmichPerson,
+    ImmichTag,
+    ImmichUser,
+    ServerVersion,
+)
 from immich_gphotos.immich.originals import OriginalStream, total_size
 from immich_gphotos.text import clean
 from immich_gphotos.transport import (
     MAX_ERROR_BYTES,
     MAX_JSON_BYTES,
     RetryPolicy,
+    answers_plain_http,
     describe_transport_error,
     is_tls_error,
     make_client,
@@ -47,6 +55,18 @@ def album_filter(album_id: str) -> dict[str, Any]:
     return {"albumIds": {"any": [album_id]}, "trashedAt": {"eq": None}}
 
 
+def search_filter(filters: dict[str, Any]) -> dict[str, Any]:
+    """A search body for Immich 3.2+: the album (the one field whose tree form, ``IdsFilter``,
+    is known) goes in the ``filter`` tree with trashed assets left out, paged by cursor (no
+    ``page``); the other criteria of a smart album (people, tags, dates, place, rating, type,
+    visibility) stay flat fields, deprecated but still accepted through 3.3.5."""
+    flat = {k: v for k, v in filters.items() if k != "albumIds"}
+    tree: dict[str, Any] = {"trashedAt": {"eq": None}}
+    if filters.get("albumIds"):
+        tree = {"albumIds": {"any": list(filters["albumIds"])}} | tree
+    return flat | {"filter": tree}
+
+
 def immich_retry_policy() -> RetryPolicy:
     # at least 1 s after a 5xx: a restarting server (or the proxy before it) needs a moment
     return RetryPolicy(attempts=4, base=0.25, cap=8.0, min_after_5xx=1.0)
@@ -61,7 +81,10 @@ class ImmichClient:
         verify: bool | str = True,
         retry: RetryPolicy | None = None,
         timeout: httpx.Timeout | None = None,
+        names: tuple[str, str] = ("[immich] url", "set [immich] verify_tls to"),
     ) -> None:
+        # how errors name the URL and the CA setting: config keys, or the flags `init` was given
+        self.url_name, self.ca_fix = names
         self.url = url.rstrip("/")
         if self.url.endswith("/api"):
             self.url = self.url[: -len("/api")]
@@ -106,15 +129,17 @@ class ImmichClient:
 
     def _unreachable(self, exc: httpx.TransportError) -> Unreachable:
         cause = describe_transport_error(exc)
-        fix = "check [immich] url and that the server is running"
-        if is_tls_error(exc):
-            fix = "set [immich] verify_tls to the CA bundle that signed the server's certificate"
+        fix = f"check {self.url_name} and that the server is running"
+        if answers_plain_http(exc):
+            fix = f"use http:// in {self.url_name} (or the https address of a proxy in front of it)"
+        elif is_tls_error(exc):
+            fix = f"{self.ca_fix} the CA bundle that signed the server's certificate"
         return Unreachable(
             f"Cannot reach Immich at {self.url}: {cause}; {fix}.", retryable=not is_tls_error(exc)
         )
 
     def _error(self, method: str, path: str, response: httpx.Response) -> Exception:
-        return error_for(self.url, method, path, response)
+        return error_for(self.url, method, path, response, url_name=self.url_name)
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         response = read_capped(
@@ -125,7 +150,7 @@ class ImmichClient:
         except ValueError:
             raise Unreachable(
                 f"No Immich server answers at {self.url} ({method} {path} did not return JSON); "
-                "check [immich] url (the address you open Immich at in a browser)."
+                f"check {self.url_name} (the address you open Immich at in a browser)."
             ) from None
 
     # --- server and user ----------------------------------------------------------------------
@@ -139,7 +164,7 @@ class ImmichClient:
             except (KeyError, TypeError, ValueError):
                 raise Unreachable(
                     f"No Immich server answers at {self.url} (its version answer is not Immich's); "
-                    "check [immich] url."
+                    f"check {self.url_name}."
                 ) from None
         return self._version
 
@@ -155,6 +180,23 @@ class ImmichClient:
     @property
     def is_v3(self) -> bool:
         return self.check_supported().major >= 3
+
+    def require_permissions(self, needed: tuple[str, ...] = NEEDED_PERMISSIONS) -> None:
+        """Refuse a key without a permission the sync needs, naming it, before anything is done
+        with the key. ``GET /api-keys/me`` itself needs no permission; a server that cannot
+        answer it (a session instead of a key) leaves each call to say what it lacks."""
+        try:
+            data = self._json("GET", "/api-keys/me")
+        except RemoteError as exc:
+            if exc.status in (400, 404):
+                return
+            raise
+        granted = set(data.get("permissions") or []) if isinstance(data, dict) else set()
+        if "all" in granted:
+            return
+        missing = [p for p in needed if p not in granted]
+        if missing:
+            raise lacking(missing)
 
     def me(self) -> ImmichUser:
         return ImmichUser.from_api(self._json("GET", "/users/me"))
@@ -207,15 +249,52 @@ class ImmichClient:
         """One asset (the motion part of a live photo is in no album listing)."""
         return ImmichAsset.from_api(self._json("GET", f"/assets/{asset_id}"))
 
+    # --- people, tags, searches (smart albums) -------------------------------------------------
+
+    def people(self) -> list[ImmichPerson]:
+        """Every person of the key's user, hidden ones included (``person.read``), paged."""
+        found: dict[str, ImmichPerson] = {}
+        page = 1
+        while True:
+            params = {"page": page, "size": PAGE_SIZE, "withHidden": "true"}
+            data = self._json("GET", "/people", params=params)
+            for raw in data.get("people") or []:
+                person = ImmichPerson.from_api(raw)
+                found.setdefault(person.id, person)
+            if not data.get("hasNextPage") or not data.get("people"):
+                return list(found.values())
+            page += 1
+
+    def tags(self) -> list[ImmichTag]:
+        """Every tag of the key's user (``tag.read``)."""
+        return [ImmichTag.from_api(t) for t in self._json("GET", "/tags")]
+
+    def search_assets(self, filters: dict[str, Any]) -> list[ImmichAsset]:
+        """Every asset ``POST /search/metadata`` matches with these filters, each once, paged as
+        album listings are. withExif is an INNER join on exif rows: unless a filter already needs
+        exif (place, rating), a second listing without it finds the assets not yet through
+        metadata extraction."""
+        with_exif = _unique(self._search(filters, with_exif=True))
+        if any(filters.get(k) is not None for k in ("country", "city", "rating")):
+            return with_exif
+        known = {a.id for a in with_exif}
+        rest = [a for a in self._search(filters, with_exif=False) if a.id not in known]
+        return _unique([*with_exif, *rest])
+
     def _search_album(self, album_id: str, *, with_exif: bool) -> Iterator[ImmichAsset]:
+        return self._search({"albumIds": [album_id]}, with_exif=with_exif, what=f"album {album_id}")
+
+    def _search(
+        self, filters: dict[str, Any], *, with_exif: bool, what: str = "a search"
+    ) -> Iterator[ImmichAsset]:
         body: dict[str, Any] = {
-            "albumIds": [album_id],
+            **filters,
             "size": PAGE_SIZE,
             "page": 1,
             "withExif": with_exif,
         }
         if self.server_version() >= FILTER_TREE:  # the flat fields are deprecated there
-            body = {"filter": album_filter(album_id), "size": PAGE_SIZE, "withExif": with_exif}
+            body = search_filter(filters) | {"size": PAGE_SIZE, "withExif": with_exif}
         seen: set[str] = set()  # a server that hands out the same page again would loop for ever
         while True:
             data = self._json("POST", "/search/metadata", json=body)
@@ -227,7 +306,7 @@ class ImmichClient:
             following = f"cursor {cursor}" if cursor else f"page {next_page}" if next_page else ""
             if following and (following in seen or following == f"page {body.get('page')}"):
                 raise RemoteError(
-                    f"Immich answered the same page twice while listing album {album_id} "
+                    f"Immich answered the same page twice while listing {what} "
                     f"({clean(following[:60])}); try again later, and report it to Immich if it lasts."
                 )
             seen.add(following)
@@ -241,21 +320,34 @@ class ImmichClient:
     # --- originals ----------------------------------------------------------------------------
 
     @contextmanager
-    def open_original(self, asset_id: str, offset: int = 0) -> Iterator[OriginalStream]:
-        """Stream the untouched original, from ``offset`` (an HTTP Range request) when resuming."""
+    def open_original(
+        self, asset_id: str, offset: int = 0, edited: bool = False
+    ) -> Iterator[OriginalStream]:
+        """Stream the untouched original, or with ``edited`` the edited rendition (Immich >= 2.5
+        keeps edits beside the original), from ``offset`` (an HTTP Range request) when resuming."""
         headers = {"Accept": "*/*", "Accept-Encoding": "identity"}
         if offset:
             headers["Range"] = f"bytes={offset}-"
-        response = self._send("GET", f"/assets/{asset_id}/original", stream=True, headers=headers)
+        params = {"edited": "true"} if edited else None
+        response = self._send(
+            "GET", f"/assets/{asset_id}/original", stream=True, headers=headers, params=params
+        )
         try:
             yield OriginalStream(
                 response,
                 offset,
                 total_size(response, offset),
                 response.headers.get("content-type"),
+                response.headers.get("etag"),
             )
         finally:
             response.close()
+
+    def rendition_tag(self, asset_id: str) -> str:
+        """What identifies the edited rendition now (its size and ETag), read from the download's
+        headers; the body is never read."""
+        with self.open_original(asset_id, edited=True) as stream:
+            return stream.tag
 
 
 @contextmanager

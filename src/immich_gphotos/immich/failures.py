@@ -11,10 +11,31 @@ from immich_gphotos.text import clean_opt
 from immich_gphotos.transport import retry_after_seconds
 
 KEY_PERMISSIONS = "album.read, asset.read, asset.download and user.read"
+# asked for only when a smart album needs them
+SMART_PERMISSIONS = {
+    "person.read": "smart albums with people need it",
+    "tag.read": "smart albums with tags need it",
+}
+KEY_SETTINGS_PAGE = "/user-settings?isOpen=api-keys"
+NEEDED_PERMISSIONS = ("album.read", "asset.read", "asset.download", "user.read")
+
+
+def lacking(missing: list[str]) -> AuthError:
+    """The key lacks permissions the sync needs: name each one and the fix."""
+    what = "the permission " if len(missing) == 1 else "the permissions "
+    return AuthError(
+        f"The Immich API key lacks {what}{', '.join(missing)}; in Immich (Account settings → "
+        f"API keys) give the key {KEY_PERMISSIONS} (or create one with them), then run "
+        "`immich-gphotos init`."
+    )
+
+
 _PERMISSION = re.compile(r"Missing required permission: ([\w.]+)")
 
 
-def error_for(url: str, method: str, path: str, response: httpx.Response) -> Exception:
+def error_for(
+    url: str, method: str, path: str, response: httpx.Response, url_name: str = "[immich] url"
+) -> Exception:
     """The typed error for an Immich answer that is not a success; the message names the fix."""
     message, correlation = _error_details(response)
     status = response.status_code
@@ -26,6 +47,12 @@ def error_for(url: str, method: str, path: str, response: httpx.Response) -> Exc
     if status == 403:
         found = _PERMISSION.search(message or "")
         missing = found.group(1) if found else "a permission this tool needs"
+        if missing in SMART_PERMISSIONS:
+            return AuthError(
+                f"The Immich API key lacks the permission {missing} ({SMART_PERMISSIONS[missing]}); "
+                f"add it to the key, or create one with it, on the API key page {url}{KEY_SETTINGS_PAGE} "
+                "(Account Settings > API Keys), then run `immich-gphotos init` if the key changed."
+            )
         return AuthError(
             f"The Immich API key lacks the permission {missing}; create a key with "
             f"{KEY_PERMISSIONS} in Immich and run `immich-gphotos init`."
@@ -41,7 +68,7 @@ def error_for(url: str, method: str, path: str, response: httpx.Response) -> Exc
     if status == 404 and path.startswith("/server/version"):
         return Unreachable(
             f"No Immich server answers at {url} (/api/server/version is not there); "
-            "check [immich] url (the address you open Immich at in a browser)."
+            f"check {url_name} (the address you open Immich at in a browser)."
         )
     return RemoteError(
         f"Immich answered {status} to {method} {path}: {message or response.reason_phrase}",

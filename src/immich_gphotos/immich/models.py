@@ -124,6 +124,16 @@ class ImmichAsset:
     # The description as written: it goes to Google as the item's description, where line breaks
     # belong; ``description`` is the inert form for anything shown or logged.
     raw_description: str | None = None
+    # Immich (v2.5+) keeps edits beside the original: ``isEdited``, and the edited rendition is
+    # downloaded with ``edited=true``; ``checksum`` stays the original's. An edit moves
+    # ``updatedAt`` (so do other changes), which is what tells a run to look closer.
+    is_edited: bool = False
+    updated_at: datetime | None = None
+    # exifInfo came with the listing: only then does a missing description mean "none"
+    exif_known: bool = False
+    # exifInfo.dateTimeOriginal: the capture time the file itself carries (None: no EXIF time),
+    # what Google reads as creationTime; matched against it when adopting a Google album
+    captured_at: datetime | None = None
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> ImmichAsset:
@@ -151,4 +161,41 @@ class ImmichAsset:
             owner_id=str(data.get("ownerId") or ""),
             external=data.get("libraryId") is not None,
             raw_description=description,
+            is_edited=bool(data.get("isEdited")),
+            updated_at=_parse_time(data.get("updatedAt")),
+            exif_known=isinstance(data.get("exifInfo"), dict),
+            captured_at=_parse_time(exif.get("dateTimeOriginal")),
         )
+
+
+@dataclass(frozen=True)
+class ImmichPerson:
+    """A person Immich recognised (``GET /people``); many have no name until the user gives one."""
+
+    id: str
+    name: str  # "" when unnamed
+    hidden: bool = False
+    raw_name: str = ""
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> ImmichPerson:
+        name = str(data.get("name") or "").strip()
+        return cls(
+            id=str(data["id"]), name=clean(name), hidden=bool(data.get("isHidden")), raw_name=name
+        )
+
+
+@dataclass(frozen=True)
+class ImmichTag:
+    """A tag (``GET /tags``): ``value`` is its whole path ("Family/Kids"), ``name`` the last part."""
+
+    id: str
+    value: str
+    name: str
+    raw_value: str = ""
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> ImmichTag:
+        value = str(data.get("value") or data.get("name") or "")
+        name = str(data.get("name") or value)
+        return cls(id=str(data["id"]), value=clean(value), name=clean(name), raw_value=value)

@@ -23,6 +23,13 @@ class OriginalStream:
     offset: int
     total: int | None  # the whole file's size when the server says it
     mime: str | None
+    etag: str | None = None  # Immich (Express) sends W/"size-mtime": it changes with every edit
+
+    @property
+    def tag(self) -> str:
+        """The rendition's identity without its bytes: size and ETag (an edit changes both or
+        at least the ETag's mtime); compared to decide whether an edit changed since upload."""
+        return f"{self.total if self.total is not None else '?'}:{self.etag or ''}"
 
     def iter_bytes(self, chunk_size: int = 1 << 20) -> Iterator[bytes]:
         skip = 0

@@ -130,7 +130,55 @@ def m002_batch_intents(db: sqlite3.Connection) -> None:
 
 
 @migration
-def m003_album_listings(db: sqlite3.Connection) -> None:
+def m003_google_album_url(db: sqlite3.Connection) -> None:
+    """The Google album's link (Google's productUrl from albums.create/get), for `albums` and
+    `status` to show. NULL for albums made before, until the next albums.get fills it in."""
+    db.executescript("ALTER TABLE google_albums ADD COLUMN product_url TEXT;")
+
+
+@migration
+def m004_follow_through(db: sqlite3.Connection) -> None:
+    """What a Google item shows, so a later edit, description or rename in Immich can follow.
+
+    Per asset: which rendition its Google item holds (``original`` | ``edited``; every item an
+    older release made holds the original, so existing rows say so), the edited rendition's
+    size and ETag as uploaded, Immich's ``updatedAt`` when that was last confirmed (only a moved
+    ``updatedAt`` makes a run look closer), and a digest of the description Google has (NULL:
+    unknown, taken as it is now). Per album: the config title that only repeats the Immich name
+    (``albums add`` without ``--as``), so a rename in Immich renames the Google album too.
+    ``replacements``: an edit's replacement in progress (written before the new item is created,
+    deleted when the old one is out of every album), which the next run finishes after a crash;
+    ``replaced_items``: old items moved to the "immich-gphotos: replaced" album."""
+    db.executescript(
+        """
+        ALTER TABLE assets ADD COLUMN rendition TEXT;
+        ALTER TABLE assets ADD COLUMN rendition_tag TEXT;
+        ALTER TABLE assets ADD COLUMN seen_updated_at TEXT;
+        ALTER TABLE assets ADD COLUMN description_sent TEXT;
+        UPDATE assets SET rendition = 'original' WHERE google_media_item_id IS NOT NULL;
+        ALTER TABLE albums ADD COLUMN followed_title TEXT;
+        UPDATE albums SET followed_title = google_title WHERE google_title = name;
+        CREATE TABLE replacements (
+            asset_id             TEXT PRIMARY KEY,
+            old_media_item_id    TEXT NOT NULL,
+            home_google_album_id TEXT NOT NULL,  -- where the new item is created in place
+            rendition            TEXT NOT NULL,  -- what the new item shows
+            seen_updated_at      TEXT,
+            description_sent     TEXT,
+            started_at           TEXT NOT NULL
+        );
+        CREATE TABLE replaced_items (
+            old_media_item_id TEXT PRIMARY KEY,
+            asset_id          TEXT NOT NULL,
+            new_media_item_id TEXT NOT NULL,
+            replaced_at       TEXT NOT NULL
+        );
+        """
+    )
+
+
+@migration
+def m005_album_listings(db: sqlite3.Connection) -> None:
     """What ``GET /api/albums`` said of an album (assetCount, updatedAt,
     lastModifiedAssetTimestamp) when it was last listed and synced completely, with the sync
     settings of that run and when the listing was made: a run that finds all of it unchanged

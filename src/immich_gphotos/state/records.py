@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from immich_gphotos.clock import iso, utcnow
 from immich_gphotos.state.db import transaction
+from immich_gphotos.state.follow import REPLACED_ALBUM_KEY, stamp_placed
 from immich_gphotos.state.store import StateStore
 from immich_gphotos.state.views import (
     AlbumListing,
@@ -16,6 +17,7 @@ from immich_gphotos.state.views import (
     GooglePart,
     IntentAsset,
     StateView,
+    UploadNote,
 )
 
 
@@ -24,6 +26,12 @@ class SyncRecords:
 
     def __init__(self, store: StateStore) -> None:
         self.conn = store.conn
+        # what each upload sent (rendition, description), recorded with its batch (follow.py)
+        self.notes: dict[str, UploadNote] = {}
+
+    def note_upload(self, asset_id: str, note: UploadNote) -> None:
+        """From an upload thread: what the upload sent, for the transaction that records it."""
+        self.notes[asset_id] = note
 
     def snapshot(self, album_ids: list[str]) -> StateView:
         media: dict[str, str] = {}
@@ -72,21 +80,50 @@ class SyncRecords:
         return None if row is None else row["verified_at"]
 
     def add_google_album(
-        self, album_id: str, part: int, google_album_id: str, title: str, client_id: str | None
+        self,
+        album_id: str,
+        part: int,
+        google_album_id: str,
+        title: str,
+        client_id: str | None,
+        product_url: str | None = None,
     ) -> None:
+        """Record a Google album made (or taken over) for this part; its creation intent ends in
+        the same transaction."""
         now = iso(utcnow())
         with transaction(self.conn):
             self.conn.execute(
-                "INSERT INTO google_albums(immich_album_id, part, google_album_id, title, client_id, created_at, verified_at) "
-                "VALUES(?, ?, ?, ?, ?, ?, ?)",
-                (album_id, part, google_album_id, title, client_id, now, now),
+                "INSERT INTO google_albums(immich_album_id, part, google_album_id, title, client_id, "
+                "created_at, verified_at, product_url) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+                (album_id, part, google_album_id, title, client_id, now, now, product_url),
+            )
+            self.conn.execute(
+                "DELETE FROM meta WHERE key = ?", (_album_intent_key(album_id, part),)
             )
 
-    def mark_verified(self, google_album_id: str) -> None:
+    def begin_album_intent(self, album_id: str, part: int, title: str) -> None:
+        """Before albums.create: a run that ends before the album is recorded leaves this behind,
+        so the next run takes the album over instead of making a second one (committed alone)."""
         with transaction(self.conn):
             self.conn.execute(
-                "UPDATE google_albums SET verified_at = ? WHERE google_album_id = ?",
-                (iso(utcnow()), google_album_id),
+                "INSERT INTO meta(key, value) VALUES(?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (_album_intent_key(album_id, part), title),
+            )
+
+    def album_intent(self, album_id: str, part: int) -> str | None:
+        """The title of an albums.create for this part that a run began but never recorded."""
+        row = self.conn.execute(
+            "SELECT value FROM meta WHERE key = ?", (_album_intent_key(album_id, part),)
+        ).fetchone()
+        return None if row is None else str(row["value"])
+
+    def mark_verified(self, google_album_id: str, product_url: str | None = None) -> None:
+        with transaction(self.conn):
+            self.conn.execute(
+                "UPDATE google_albums SET verified_at = ?, product_url = coalesce(?, product_url) "
+                "WHERE google_album_id = ?",
+                (iso(utcnow()), product_url, google_album_id),
             )
 
     def forget_google_album(self, album_id: str) -> None:
@@ -150,6 +187,9 @@ class SyncRecords:
             if intent is not None:
                 self.conn.execute("DELETE FROM batch_intents WHERE id = ?", (intent,))
             for asset, media_id in placed:
+                before = self.conn.execute(
+                    "SELECT google_media_item_id FROM assets WHERE immich_id = ?", (asset.id,)
+                ).fetchone()
                 self.conn.execute(
                     "INSERT INTO assets(immich_id, checksum, size, type, mime, google_media_item_id, status, attempts, updated_at) "
                     "VALUES(?, ?, ?, ?, ?, ?, 'uploaded', 0, ?) ON CONFLICT(immich_id) DO UPDATE SET "
@@ -162,6 +202,10 @@ class SyncRecords:
                     "ON CONFLICT(album_id, asset_id) DO UPDATE SET google_album_id = excluded.google_album_id, "
                     "added_at = excluded.added_at",
                     (album_id, asset.id, google_album_id, now),
+                )
+                previous = before["google_media_item_id"] if before else None
+                stamp_placed(
+                    self.conn, asset.id, media_id, previous, self.notes.pop(asset.id, None)
                 )
             if placed:
                 self.conn.execute(
@@ -271,6 +315,15 @@ class SyncRecords:
             )
         ]
 
+    def known_google_albums(self) -> set[str]:
+        """Every Google album id the state records (for any album, selected or not), and the
+        follow-through's "replaced" album: the tool's own, never one a lost state forgot."""
+        known = {r[0] for r in self.conn.execute("SELECT google_album_id FROM google_albums")}
+        replaced = self.conn.execute(
+            "SELECT value FROM meta WHERE key = ?", (REPLACED_ALBUM_KEY,)
+        ).fetchone()
+        return known | ({replaced[0]} if replaced else set())
+
     def known_media_ids(self) -> set[str]:
         """Every Google media item the state knows it created (from any album)."""
         return {
@@ -328,3 +381,7 @@ class SyncRecords:
         """The album is being synced from a new listing: until that ends well, list it again."""
         with transaction(self.conn):
             self.conn.execute("DELETE FROM album_listings WHERE album_id = ?", (album_id,))
+
+
+def _album_intent_key(album_id: str, part: int) -> str:
+    return f"album_intent:{album_id}:{part}"

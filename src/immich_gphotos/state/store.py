@@ -9,9 +9,10 @@ from datetime import date
 from pathlib import Path
 
 from immich_gphotos.clock import iso, pacific_day, utcnow
+from immich_gphotos.errors import StateError
 from immich_gphotos.fileio import open_private, private_state_dir, state_writes
+from immich_gphotos.state import safety
 from immich_gphotos.state.db import connect, transaction
-from immich_gphotos.state.migrations import migrate
 from immich_gphotos.text import clean, clean_opt
 
 STATE_FILE_NAME = "state.sqlite3"
@@ -29,6 +30,7 @@ class AlbumCounts:
     skipped: int
     skipped_reasons: dict[str, int]
     last_synced: str | None
+    google_url: str | None = None  # part 1's link in Google Photos, when Google gave one
 
 
 @dataclass(frozen=True)
@@ -53,17 +55,32 @@ class StateStore:
 
     @classmethod
     def open(cls, state_dir: Path) -> StateStore:
-        """Open (creating it, mode 0700, if needed) and migrate the state database."""
+        """Open (creating it, mode 0700, if needed), check and migrate the state database; one
+        that cannot be read is exit 3 naming it and its backup, never rebuilt (``safety``)."""
         private_state_dir(state_dir)
         path = state_dir / STATE_FILE_NAME
         with state_writes(state_dir):
-            if (
-                not path.exists()
-            ):  # created 0600 before SQLite opens it (its -wal/-shm copy the mode)
+            if not path.exists():  # created 0600 before SQLite opens it (-wal/-shm copy the mode)
                 os.close(open_private(path, os.O_RDWR))
-            conn = connect(path)
-        migrate(conn)
+            else:
+                safety.check_file(path)
+            try:
+                conn = connect(path)
+            except StateError as exc:
+                cause = exc.__context__  # what SQLite said (connect words it for other callers)
+                if type(exc) is not StateError or isinstance(cause, sqlite3.OperationalError):
+                    raise  # not damage: busy, read-only, I/O (another error's business)
+                raise safety.damaged(path, str(cause or exc.message)) from None
+        try:
+            safety.open_checks(conn, path)
+        except BaseException:
+            conn.close()
+            raise
         return cls(conn, path)
+
+    def backup(self) -> Path:
+        """A consistent copy beside the state (``state.db.bak``), after a finished run."""
+        return safety.backup(self.conn, self.path)
 
     def close(self) -> None:
         self.conn.close()
@@ -94,10 +111,21 @@ class StateStore:
                 "UPDATE assets SET google_media_item_id = NULL, status = 'pending', attempts = 0 "
                 "WHERE status = 'uploaded'"
             )
+            # the replaced album and half-done replacements belonged to the old client too
+            self.conn.execute("DELETE FROM replacements")
+            self.conn.execute("DELETE FROM meta WHERE key = 'replaced_album_id'")
 
     # --- albums -------------------------------------------------------------------------------
 
-    def upsert_album(self, immich_id: str, name: str | None, google_title: str | None) -> None:
+    def upsert_album(
+        self,
+        immich_id: str,
+        name: str | None,
+        google_title: str | None,
+        follows_name: bool | None = None,
+    ) -> None:
+        """``follows_name``: the title only repeats the Immich name (no ``--as``), so a rename in
+        Immich renames the Google album; False: an explicit title; None: as it was."""
         with transaction(self.conn):
             self.conn.execute(
                 "INSERT INTO albums(immich_id, name, google_title) VALUES(?, ?, ?) "
@@ -105,13 +133,19 @@ class StateStore:
                 "google_title = coalesce(excluded.google_title, google_title)",
                 (immich_id, name, google_title),
             )
+            if follows_name is not None:
+                self.conn.execute(
+                    "UPDATE albums SET followed_title = ? WHERE immich_id = ?",
+                    (google_title if follows_name else None, immich_id),
+                )
 
     def album_counts(self, immich_id: str) -> AlbumCounts:
         album = self.conn.execute(
             "SELECT name, google_title, last_synced FROM albums WHERE immich_id = ?", (immich_id,)
         ).fetchone()
         google = self.conn.execute(
-            "SELECT google_album_id FROM google_albums WHERE immich_album_id = ? ORDER BY part LIMIT 1",
+            "SELECT google_album_id, product_url FROM google_albums WHERE immich_album_id = ? "
+            "ORDER BY part LIMIT 1",
             (immich_id,),
         ).fetchone()
         totals = {"in_sync": 0, "pending": 0, "failed": 0, "skipped": 0}
@@ -142,10 +176,19 @@ class StateStore:
             name=clean_opt(album["name"]) if album else None,
             google_title=clean_opt(album["google_title"]) if album else None,
             google_album_id=google["google_album_id"] if google else None,
+            google_url=google["product_url"] if google else None,
             skipped_reasons={clean(r): n for r, n in reasons.items()},
             last_synced=album["last_synced"] if album else None,
             **totals,
         )
+
+    def google_urls(self) -> dict[str, str]:
+        """Each Immich album's Google album link (its first part), where Google gave one."""
+        rows = self.conn.execute(
+            "SELECT immich_album_id, product_url FROM google_albums "
+            "WHERE part = 1 AND product_url IS NOT NULL"
+        )
+        return {r["immich_album_id"]: r["product_url"] for r in rows}
 
     def last_synced(self) -> dict[str, str]:
         rows = self.conn.execute(
@@ -188,6 +231,14 @@ class StateStore:
             (limit,),
         ).fetchall()
         return [RunRecord(**dict(r)) for r in rows]
+
+    def last_finished(self, exit_codes: tuple[int, ...]) -> str | None:
+        """When the newest run that ended with one of ``exit_codes`` finished (ISO), or None."""
+        marks = ", ".join("?" for _ in exit_codes)
+        row = self.conn.execute(
+            f"SELECT max(finished) AS at FROM runs WHERE exit_code IN ({marks})", exit_codes
+        ).fetchone()
+        return None if row is None else row["at"]
 
     # --- Google request counting --------------------------------------------------------------
 

@@ -68,6 +68,7 @@ class IntentAsset:
     mime: str | None
     file_name: str
     file_created_at: datetime
+    captured_at: datetime | None = None  # not recorded: recovery matches on fileCreatedAt
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,43 @@ class BatchIntent:
     album_id: str
     google_album_id: str
     assets: tuple[IntentAsset, ...]
+
+
+# --- follow-through: what a Google item shows, so later changes in Immich can follow -----------
+
+
+@dataclass(frozen=True)
+class UploadNote:
+    """What an upload sent, kept until its batch is recorded (in the same transaction)."""
+
+    rendition: str  # "original" | "edited"
+    tag: str | None  # the edited rendition's size and ETag as downloaded
+    updated_at: str | None  # Immich updatedAt of the asset as planned (ISO)
+    description_digest: str  # of the description batchCreate gave the item
+
+
+@dataclass(frozen=True)
+class PlacedFacts:
+    """One asset whose Google item the state knows, and what that item shows."""
+
+    media_item_id: str
+    rendition: str | None  # None: not known (an item recovered after a crash)
+    tag: str | None
+    seen_updated_at: str | None
+    description_digest: str | None  # None: not known (taken as it is now, never patched blind)
+    not_app_created: bool  # Google refused it by reference or a patch: the bytes were not ours
+    attempts: int  # failed runs of its replacement so far
+
+
+@dataclass(frozen=True)
+class FollowView:
+    """The state the follow-through plans against (a snapshot, taken before planning)."""
+
+    placed: Mapping[str, PlacedFacts] = field(default_factory=dict)  # asset id -> its item
+    # asset id -> every (Immich album, Google album) the tool placed its item in
+    albums_of: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    shared_media: frozenset[str] = frozenset()  # items more than one asset uses (duplicates)
+    followed_titles: Mapping[str, str] = field(default_factory=dict)  # album -> name-only title
 
 
 @dataclass(frozen=True)

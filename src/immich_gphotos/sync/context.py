@@ -12,6 +12,7 @@ from immich_gphotos.budget import RequestBudget
 from immich_gphotos.config import SyncSettings
 from immich_gphotos.errors import AppError, AuthError, QuotaReached, StorageFull, Unreachable
 from immich_gphotos.gphotos.client import GooglePhotosClient
+from immich_gphotos.gphotos.models import GoogleAlbum
 from immich_gphotos.immich.client import ImmichClient
 from immich_gphotos.state.records import SyncRecords
 from immich_gphotos.sync.events import Reporter
@@ -53,6 +54,8 @@ class RunContext:
     token_born: dict[str, float] = field(default_factory=dict)  # asset id -> monotonic time
     media_now: dict[str, str] = field(default_factory=dict)  # checksum -> item created this run
     uploads_left: int | None = None
+    # the app's Google albums, listed once in a run and only when an album is about to be made
+    google_albums: list[GoogleAlbum] | None = None
 
     def __post_init__(self) -> None:
         self.uploads_left = self.options.limit

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from contextlib import suppress
 
 from immich_gphotos.clock import utcnow
-from immich_gphotos.config import AlbumSelection, SyncSettings
+from immich_gphotos.config import AlbumSelection, SmartAlbum, SyncSettings
 from immich_gphotos.immich.models import ImmichAlbum
 from immich_gphotos.state.records import SyncRecords
-from immich_gphotos.sync import listing
+from immich_gphotos.sync import follow, listing
 from immich_gphotos.sync import plan as planner
 from immich_gphotos.sync.context import AlbumDeleted, Clients, RunContext, Stop
 from immich_gphotos.sync.events import Reporter
@@ -43,11 +43,14 @@ class SyncEngine:
         stop: threading.Event,
         options: RunOptions,
         selection: list[AlbumSelection],
+        smart: list[SmartAlbum] | None = None,
     ) -> None:
         self.ctx = RunContext(sync, clients, records, reporter, stop, options)
         self.selection = selection
+        self.smart = smart or []
         self._problems: dict[str, str] = {}  # album id -> why it could not be read from Immich
         self._seen: dict[str, ImmichAlbum] = {}  # album id -> what Immich's album list said
+        self._complete: list[planner.AlbumSpec] = []  # listed and synced completely this run
 
     @property
     def report(self) -> RunReport:
@@ -57,11 +60,15 @@ class SyncEngine:
         """Read the selected albums from Immich and plan against the state (no writes anywhere)."""
         ctx = self.ctx
         recover(ctx)  # batches Google may hold that the state never recorded, before planning
-        fetched = fetch_albums(ctx.clients.immich, self.selection, self._unchanged())
+        fetched = fetch_albums(
+            ctx.clients.immich, self.selection, self.smart, unchanged=self._unchanged()
+        )
         self._problems, self._seen = fetched.problems, fetched.albums
-        state = ctx.records.snapshot([s.immich_id for s in fetched.specs])
-        motion = motion_parts(ctx.clients.immich, fetched.specs, ctx.sync.live_photos)
-        plan = planner.build(fetched.specs, state, ctx.sync, ctx.options.plan, motion)
+        specs = follow.before_planning(ctx, fetched.specs, self.selection)  # renames, replacements
+        state = ctx.records.snapshot([s.immich_id for s in specs])
+        motion = motion_parts(ctx.clients.immich, specs, ctx.sync.live_photos)
+        plan = planner.build(specs, state, ctx.sync, ctx.options.plan, motion)
+        plan = follow.after_planning(ctx, plan)  # edits, descriptions, titles changed in Immich
         ctx.reporter.plan_ready(plan)
         return plan
 
@@ -90,6 +97,14 @@ class SyncEngine:
                 result.problems.append(problem)
                 ctx.report.albums.append(result)
                 ctx.reporter.log(f"album {selected.immich_id}: {problem}")
+        for smart in self.smart:
+            problem = self._problems.get(smart.id)
+            if problem is not None:
+                result = AlbumResult(smart.id, smart.title, smart.title, kind="smart")
+                result.unreadable = True  # exit 1: the user has to change its criteria
+                result.problems.append(problem)
+                ctx.report.albums.append(result)
+                ctx.reporter.log(f'smart album "{smart.title}": {problem}')
         for album in plan.albums:
             result = AlbumResult(
                 album.spec.immich_id,
@@ -100,6 +115,7 @@ class SyncEngine:
                 deferred=album.deferred,
                 skipped=len(album.skips),
                 removal_refused=album.removal_refused,
+                kind=album.spec.kind,
             )
             ctx.report.albums.append(result)
             if not ctx.ended and ctx.stop.is_set():  # no new album's Google work after a signal
@@ -110,6 +126,8 @@ class SyncEngine:
             with suppress(Stop):
                 self._sync_album(album, result)
             ctx.reporter.album_done(result)
+        follow.carry_out(ctx, plan)  # after every album is placed; nothing once the run ended
+        self._save_listings(follow.unsettled(plan))
         if not ctx.ended and ctx.stop.is_set():  # a signal after the last album's work
             ctx.report.stopped = "interrupted"
         if not ctx.ended and any(a.deferred for a in plan.albums):
@@ -158,13 +176,23 @@ class SyncEngine:
             self._place_all(fresh.albums[0], result)
         if not ctx.ended:
             ctx.records.set_last_synced(spec.immich_id, spec.name, spec.google_title)
-            seen = self._seen.get(spec.immich_id)
             complete = not (result.failed or album.deferred or album.removal_refused)
-            if spec.listed and complete and seen is not None:
-                key = listing.settings_key(ctx.sync, spec.google_title)
-                ctx.records.save_album_listing(
-                    spec.immich_id, listing.listing_of(seen, key, utcnow())
-                )
+            if spec.listed and complete and spec.immich_id in self._seen:
+                self._complete.append(spec)  # its listing is saved after the follow-through
+
+    def _save_listings(self, unsettled: set[str]) -> None:
+        """What Immich's album list said of each album synced completely, for the next run's
+        no-op; not for an album whose follow-through (an edit, a description) may be unfinished."""
+        ctx = self.ctx
+        if ctx.ended:
+            return
+        now = utcnow()
+        for spec in self._complete:
+            if spec.immich_id in unsettled:
+                continue
+            key = listing.settings_key(ctx.sync, spec.google_title)
+            seen = self._seen[spec.immich_id]
+            ctx.records.save_album_listing(spec.immich_id, listing.listing_of(seen, key, now))
 
     def _place_all(self, album: AlbumPlan, result: AlbumResult) -> None:
         ctx = self.ctx

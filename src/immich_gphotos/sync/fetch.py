@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from immich_gphotos.config import AlbumSelection
+from immich_gphotos.config import AlbumSelection, SmartAlbum
 from immich_gphotos.errors import AppError, AuthError, NotFound, Unreachable
 from immich_gphotos.immich.client import ImmichClient
 from immich_gphotos.immich.models import ImmichAlbum, ImmichAsset
 from immich_gphotos.sync.plan import AlbumSpec
+from immich_gphotos.sync.smart import Directory, matching_assets
 
 # The key or the server: when these fail for one album, nothing else will work either.
 FATAL_FOR_ALL = (AuthError, Unreachable)
@@ -27,12 +28,17 @@ Unchanged = Callable[[ImmichAlbum, AlbumSelection], bool]
 
 
 def fetch_albums(
-    immich: ImmichClient, selection: list[AlbumSelection], unchanged: Unchanged | None = None
+    immich: ImmichClient,
+    selection: list[AlbumSelection],
+    smart: Sequence[SmartAlbum] = (),
+    *,
+    unchanged: Unchanged | None = None,
 ) -> Fetched:
-    """Each selected album with its assets; an album Immich cannot give is noted, not fatal.
-    With ``unchanged``, one ``GET /api/albums`` first: an album it approves of is not listed
-    (its spec has no assets and ``listed=False``), and the others are listed without asking
-    for the album again."""
+    """Each selected album with its assets, then each smart album with what its search matches;
+    an album Immich cannot give is noted, not fatal. With ``unchanged``, one ``GET /api/albums``
+    first: an Immich album it approves of is not listed (its spec has no assets and
+    ``listed=False``), and the others are listed without asking for the album again. A smart
+    album has no count or timestamps to compare, so it is always searched."""
     fetched = Fetched()
     known = {a.id: a for a in immich.albums()} if unchanged is not None and selection else {}
     for selected in selection:
@@ -59,7 +65,32 @@ def fetch_albums(
         title = selected.google_title or album.name
         fetched.specs.append(AlbumSpec(album.id, album.name, title, tuple(assets)))
         fetched.albums[album.id] = seen or album
+    fetch_smart(immich, smart, fetched)
     return fetched
+
+
+def fetch_smart(immich: ImmichClient, smart: Sequence[SmartAlbum], fetched: Fetched) -> None:
+    """A smart album that names a person, tag or album Immich no longer has is not synced (so
+    nothing leaves its Google album because a name went away) and is reported; a permission
+    the key lacks (person.read, tag.read) ends the run (exit 4)."""
+    directory = Directory(immich)
+    for album in smart:
+        try:
+            gone = directory.missing(album)
+            if gone:
+                fetched.problems[album.id] = (
+                    f"{', '.join(gone)} no longer exist(s) in Immich, so this smart album was not "
+                    f'synced and nothing was removed; change its criteria with `immich-gphotos albums smart "{album.title}" ...` '
+                    "(or `albums remove` it)"
+                )
+                continue
+            assets = matching_assets(immich, album)
+        except FATAL_FOR_ALL:
+            raise
+        except AppError as exc:
+            fetched.problems[album.id] = exc.message
+            continue
+        fetched.specs.append(AlbumSpec(album.id, album.title, album.title, tuple(assets), "smart"))
 
 
 def motion_parts(

@@ -25,9 +25,10 @@ from immich_gphotos.gphotos.models import (
 from immich_gphotos.immich.models import ImmichAsset
 from immich_gphotos.state.views import IntentAsset
 from immich_gphotos.sync.context import AlbumDeleted, RunContext, Stop
+from immich_gphotos.sync.matching import match
 from immich_gphotos.sync.parts import album_gone
 from immich_gphotos.sync.plan import Action, AlbumPlan, GooglePart, Placement, capture_order
-from immich_gphotos.sync.recovery import album_contents, match
+from immich_gphotos.sync.recovery import album_contents
 from immich_gphotos.sync.report import AlbumResult
 from immich_gphotos.sync.uploads import Uploads, upload_parallel
 from immich_gphotos.transport import RETRY_STATUSES

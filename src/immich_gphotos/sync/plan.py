@@ -8,6 +8,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
+from typing import Protocol
 
 from immich_gphotos.config import SyncSettings
 from immich_gphotos.gphotos.limits import MAX_BATCH, RAW_UPLOAD_LIMIT, RESUMABLE_REQUESTS
@@ -29,11 +30,21 @@ class Action(Enum):
 
 @dataclass(frozen=True)
 class AlbumSpec:
-    immich_id: str
+    immich_id: str  # the state's key: an Immich album id, or a smart album's "smart-..." id
     name: str
     google_title: str
     assets: tuple[ImmichAsset, ...]
+    kind: str = "album"  # "album" | "smart" (assets from a saved search)
     listed: bool = True  # False: unchanged in Immich since its last complete sync, not listed
+
+    @property
+    def smart_id(self) -> str | None:
+        return self.immich_id if self.kind == "smart" else None
+
+    @property
+    def album_id(self) -> str | None:
+        """The Immich album id, for output (None for a smart album)."""
+        return None if self.kind == "smart" else self.immich_id
 
 
 @dataclass(frozen=True)
@@ -78,9 +89,17 @@ class AlbumPlan:
         return tuple(p.google_album_id for p in self.parts)
 
 
+class FollowThrough(Protocol):
+    """What the follow-through adds to a run (``followplan.FollowPlan``): edits replaced,
+    descriptions patched, albums renamed. Planned after this plan, from the same reads."""
+
+    def google_requests(self) -> int: ...
+
+
 @dataclass(frozen=True)
 class Plan:
     albums: tuple[AlbumPlan, ...]
+    follow: FollowThrough | None = None
 
     @property
     def uploads(self) -> int:
@@ -116,6 +135,8 @@ class Plan:
                     size = p.asset.size or 0
                     total += 1 if size <= RAW_UPLOAD_LIMIT else RESUMABLE_REQUESTS
             total += math.ceil(len(album.removals) / MAX_BATCH)
+        if self.follow is not None:
+            total += self.follow.google_requests()
         return total
 
 
@@ -128,6 +149,11 @@ def _runs(place: tuple[Placement, ...]) -> list[tuple[Action, int]]:
         else:
             runs.append((p.action, 1))
     return runs
+
+
+def part_title(title: str, number: int) -> str:
+    """Part 1 has the album's title; the ones after it "TITLE (2)", "TITLE (3)"..."""
+    return title if number == 1 else f"{title} ({number})"
 
 
 def capture_order(asset: ImmichAsset) -> tuple[object, ...]:

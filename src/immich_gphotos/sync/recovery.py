@@ -6,7 +6,8 @@ intent still there means the process ended (kill -9, power cut, a full disk at t
 between Google acting and the state knowing, or the answer never arrived. Creating those items
 again would put each in the album twice, so Google is asked first: ``mediaItems.search`` by
 album id (app-created items only, 100 a page), the items the state does not know are matched
-to the intent's assets by file name and, where several share a name, by capture time; the
+to the intent's assets by file name and, where several share a name, by capture time
+(``matching``, the one matcher, also used by ``check --repair``); the
 found ones are recorded as placed (their media item ids then dedupe for other albums too) and
 only what is really absent is created again. The cost, one request per 100 items of that
 album, is paid only after an interrupted batch and counts against the day's budget: at the
@@ -15,18 +16,10 @@ budget the run stops (exit 6) with the intent kept, and nothing is placed until 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
-
-from immich_gphotos.gphotos.limits import MAX_FILE_NAME
 from immich_gphotos.gphotos.models import GoogleApiError, MediaItem
-from immich_gphotos.state.views import BatchAssetFacts, BatchIntent
+from immich_gphotos.state.views import BatchIntent
 from immich_gphotos.sync.context import RunContext, Stop
-
-# Google reads the capture time from the file (EXIF); Immich's fileCreatedAt comes from the
-# same tags, give or take sub-second precision.
-SAME_MOMENT = timedelta(seconds=2)
-EARLIEST = datetime.min.replace(tzinfo=UTC)
+from immich_gphotos.sync.matching import match
 
 
 def recover(ctx: RunContext) -> None:
@@ -77,49 +70,3 @@ def album_contents(ctx: RunContext, google_album_id: str) -> list[MediaItem]:
         if exc.status in (400, 403, 404):  # deleted by the user: its next write creates it again
             return []
         ctx.fatal(exc)
-
-
-def match(
-    assets: Sequence[BatchAssetFacts], items: Iterable[MediaItem], known: set[str]
-) -> dict[str, str]:
-    """Asset id -> media item id, for the assets found among the album's items that the state
-    does not already account for. Pure.
-
-    A file name shared by one asset and one item is a match. Where several share a name, each
-    asset takes the item nearest its capture time (within ``SAME_MOMENT``); what is left, with
-    as many items as assets (Google had no capture time to read), pairs in capture order.
-    """
-    free: dict[str, list[MediaItem]] = {}
-    for item in items:
-        if item.id not in known:
-            free.setdefault(item.file_name, []).append(item)
-    by_name: dict[str, list[BatchAssetFacts]] = {}
-    for asset in assets:
-        by_name.setdefault(asset.file_name[:MAX_FILE_NAME], []).append(asset)
-    found: dict[str, str] = {}
-    for name, group in by_name.items():
-        candidates = list(free.get(name, ()))
-        if not candidates:
-            continue
-        if len(group) == 1 and len(candidates) == 1:
-            found[group[0].id] = candidates[0].id
-            continue
-        left: list[BatchAssetFacts] = []
-        for asset in sorted(group, key=lambda a: a.file_created_at):
-            near = [
-                c
-                for c in candidates
-                if c.creation_time is not None
-                and abs(c.creation_time - asset.file_created_at) <= SAME_MOMENT
-            ]
-            if near:
-                best = min(near, key=lambda c: abs(c.creation_time - asset.file_created_at))  # type: ignore[operator]
-                found[asset.id] = best.id
-                candidates.remove(best)
-            else:
-                left.append(asset)
-        if left and len(left) == len(candidates):
-            timeless = sorted(candidates, key=lambda c: c.creation_time or EARLIEST)
-            for asset, item in zip(left, timeless, strict=True):
-                found[asset.id] = item.id
-    return found

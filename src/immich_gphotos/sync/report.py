@@ -24,8 +24,20 @@ class AlbumResult:
     given_up: int = 0
     deferred: int = 0
     removal_refused: int = 0
-    unreadable: bool = False  # Immich could not give the album (deleted, wrong id, an error)
+    unreadable: bool = False  # Immich could not give it (deleted, wrong id, a smart search failed)
+    # Google holds an album of this title that the state does not know: `check --repair` first
+    needs_repair: bool = False
     problems: list[str] = field(default_factory=list)
+    kind: str = "album"  # "album" | "smart"; a smart album's immich_id is its "smart-..." id
+
+    def identity(self) -> dict[str, Any]:
+        """The album's ids as every JSON output gives them."""
+        smart = self.kind == "smart"
+        return {
+            "kind": self.kind,
+            "immich_id": None if smart else self.immich_id,
+            "smart_id": self.immich_id if smart else None,
+        }
 
 
 @dataclass
@@ -34,6 +46,13 @@ class RunReport:
     stopped: str | None = None  # None | limit | budget | quota | storage | interrupted
     google_requests: int = 0
     error: AppError | None = None  # what ended the run early (auth, unreachable...), if anything
+    # the follow-through (sync/follow.py): changes in Immich after upload carried to Google
+    replaced: int = 0  # items replaced by a new rendition (an edit); the old in "replaced"
+    described: int = 0  # descriptions patched onto Google items
+    renamed: int = 0  # Google albums (parts) retitled
+    kept: int = 0  # changes left alone: the Google item was not created by this tool
+    follow_failed: int = 0  # patches that failed this time (tried again next run)
+    login_expires: str | None = None  # the Google login dies then (an app left in 'Testing')
 
     def total(self, name: str) -> int:
         return sum(getattr(a, name) for a in self.albums)
@@ -49,7 +68,12 @@ class RunReport:
         if self.error is not None:
             return self.error.exit_code
         # a selected album Immich could not give is not in sync: never 0 (shared/SPEC.md)
-        if self.total("failed") or self.total("removal_refused") or self.total("unreadable"):
+        if (
+            self.total("failed")
+            or self.total("removal_refused")
+            or any(a.unreadable or a.needs_repair for a in self.albums)
+            or self.follow_failed
+        ):
             return ExitCode.FAILED
         return ExitCode.OK
 
@@ -63,8 +87,14 @@ class RunReport:
             "google_requests": self.google_requests,
             "stopped": self.stopped,
             "error": self.error.message if self.error else None,
+            "replaced": self.replaced,
+            "descriptions_patched": self.described,
+            "albums_renamed": self.renamed,
+            "not_app_created": self.kept,
+            "login_expires": self.login_expires,
             "albums": [
-                {k: v for k, v in asdict(a).items() if k != "problems"}
+                {k: v for k, v in asdict(a).items() if k not in ("problems", "kind", "unreadable")}
+                | a.identity()
                 | {"problems": list(a.problems)}
                 for a in self.albums
             ],
@@ -93,10 +123,21 @@ def album_line(r: AlbumResult) -> str:
 
 def summary_line(report: RunReport) -> str:
     stop = f", stopped: {report.stopped}" if report.stopped else ""
+    follow = "".join(
+        f", {label} {n}"
+        for label, n in (
+            ("replaced", report.replaced),
+            ("descriptions patched", report.described),
+            ("albums renamed", report.renamed),
+            ("left alone (not created by this tool)", report.kept),
+        )
+        if n
+    )
     error = f", error: {report.error.message}" if report.error else ""
     return (
         f"sync finished: uploaded {report.total('uploaded')}, added {report.total('added')}, "
-        f"removed {report.total('removed')}, skipped {report.total('skipped')}, failed {report.total('failed')}, "
+        f"removed {report.total('removed')}, skipped {report.total('skipped')}, "
+        f"failed {report.total('failed') + report.follow_failed}{follow}, "
         f"{human_bytes(report.total('bytes'))}, {report.google_requests} Google requests{stop}{error}, "
         f"exit {report.exit_code}"
     )

@@ -24,6 +24,7 @@ from immich_gphotos.gphotos.limits import RAW_UPLOAD_LIMIT, RESUMABLE_REQUESTS
 from immich_gphotos.immich.client import ImmichClient
 from immich_gphotos.immich.models import ImmichAsset
 from immich_gphotos.immich.originals import OriginalStream
+from immich_gphotos.sync import rendition
 from immich_gphotos.sync.context import STOPPING, RunContext
 from immich_gphotos.sync.eligibility import skip_reason
 
@@ -83,7 +84,8 @@ def upload_one(ctx: RunContext, asset: ImmichAsset) -> tuple[str, int]:
         return ctx.tokens[asset.id]  # (the placer drops a token too old to use)
     immich = ctx.clients.immich
     reporter = ctx.reporter
-    with immich.open_original(asset.id) as first:
+    edited = rendition.edited(ctx, asset)  # what Immich shows: the edit, where there is one
+    with immich.open_original(asset.id, edited=edited) as first:
         size = first.total if first.total is not None else asset.size
         reason = skip_reason(asset, ctx.sync, size)
         if reason:
@@ -92,7 +94,7 @@ def upload_one(ctx: RunContext, asset: ImmichAsset) -> tuple[str, int]:
         ok = False
         try:
             token = ctx.google.upload(
-                Reopen(immich, asset.id, first),
+                Reopen(immich, asset.id, first, edited),
                 size,
                 asset.mime,
                 on_bytes=lambda n: reporter.transfer_progress(asset.id, n),
@@ -102,14 +104,17 @@ def upload_one(ctx: RunContext, asset: ImmichAsset) -> tuple[str, int]:
             reporter.transfer_done(asset.id, ok)
     ctx.token_born[asset.id] = time.monotonic()
     ctx.tokens[asset.id] = (token, size or 0)
+    rendition.note(ctx, asset, first)
     return token, size or 0
 
 
 class Reopen:
     """The Immich download an upload reads: the already-open one first, then reopened at an offset."""
 
-    def __init__(self, immich: ImmichClient, asset_id: str, first: OriginalStream) -> None:
-        self._immich, self._asset_id = immich, asset_id
+    def __init__(
+        self, immich: ImmichClient, asset_id: str, first: OriginalStream, edited: bool = False
+    ) -> None:
+        self._immich, self._asset_id, self._edited = immich, asset_id, edited
         self._first: OriginalStream | None = first
 
     @contextmanager
@@ -118,7 +123,7 @@ class Reopen:
         if offset == 0 and first is not None:
             yield first.iter_bytes()
             return
-        with self._immich.open_original(self._asset_id, offset) as stream:
+        with self._immich.open_original(self._asset_id, offset, self._edited) as stream:
             yield stream.iter_bytes()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from functools import cache
 from typing import TYPE_CHECKING
@@ -24,6 +25,44 @@ def stdout() -> Console:
 
     # soft_wrap: long lines (URLs, paths) are never broken, so they stay copyable
     return Console(highlight=False, soft_wrap=True, emoji=False)
+
+
+def say_wrapped(lines: list[str], width: int | None = None) -> None:
+    """Prose lines: on a terminal wrapped between words to its width (a terminal breaks words in
+    two), each continuation indented under its line; a long word such as a URL stays whole.
+    Plain and whole on a pipe. ``width`` forces the wrapping (tests)."""
+    if width is None:
+        if not is_tty():
+            for line in lines:
+                say(line)
+            return
+        width = stdout().width
+    for line in wrap_lines(lines, width):
+        say(line)
+
+
+_SIZE = re.compile(r"(\d) (B|kB|MB|GB|TB)\b")
+
+
+def wrap_lines(lines: list[str], width: int) -> list[str]:
+    import textwrap
+
+    out: list[str] = []
+    for line in lines:
+        line = _SIZE.sub("\\1\u00a0\\2", line)  # "284.6 MB" is one word to the wrapper
+        if len(line) < width:
+            out.append(line)
+            continue
+        indent = line[: len(line) - len(line.lstrip(" "))]
+        out += textwrap.wrap(
+            line.strip(),
+            width - 1,  # never the last cell: some terminals wrap a line that fills it
+            initial_indent=indent,
+            subsequent_indent=indent + "    ",
+            break_long_words=False,
+            break_on_hyphens=False,
+        ) or [line]
+    return [row.replace("\u00a0", " ") for row in out]
 
 
 def say(message: str) -> None:
