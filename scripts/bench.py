@@ -5,12 +5,21 @@
 (3) a no-op re-sync over 20,000 synced assets in 10 albums: wall time, requests to each side
 (4) Google requests per uploaded photo
 (5) `immich-gphotos --help` start-up time
+(6) the mixed library (120 x 4 MB photos + 2 x 300 MB videos, concurrency 4): throughput against
+    the minimal copy, CPU seconds per GB moved, Google requests per uploaded item
+(7) a slow link: the stand-in Google answers each request 100 ms late and takes upload bodies at
+    100 Mbit/s in all, with and without a 40 Mbit/s cap per stream; throughput as a fraction of
+    the link, at each concurrency tried, and the best
+
+`make bench BENCH_ARGS="--figures 6,7"` picks figures; `--slow-photos N` sizes figure 7's library,
+`--slow-full` runs it on figure 6's mix, `--slow-concurrency 3,4,6` the concurrencies it tries.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -24,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 import tomli_w  # noqa: E402
 from tests.standins.content import Content  # noqa: E402
-from tests.standins.google import GoogleStandIn  # noqa: E402
+from tests.standins.google import GoogleStandIn, Link  # noqa: E402
 from tests.standins.immich import ImmichStandIn, Library  # noqa: E402
 
 KEY = "bench-key"
@@ -90,7 +99,8 @@ class Setup:
         return result
 
     def sync_measured(self) -> tuple[float, int]:
-        """Wall seconds and peak RSS (kB) of one `sync` in a child process."""
+        """Wall seconds and peak RSS (kB) of one `sync` in a child process (its CPU seconds in
+        ``self.cpu``)."""
         peak = self.home / "peak"
         code = (
             "import atexit, resource, runpy, sys\n"
@@ -98,11 +108,14 @@ class Setup:
             "sys.argv = ['immich-gphotos', 'sync', '--quiet']\n"
             "runpy.run_module('immich_gphotos', run_name='__main__')\n"
         )
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         result = subprocess.run(
             [sys.executable, "-c", code], env=self.env, capture_output=True, text=True
         )
         wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         if result.returncode != 0:
             raise SystemExit(f"bench: sync failed ({result.returncode}): {result.stderr[-2000:]}")
         return wall, int(peak.read_text())
@@ -237,22 +250,132 @@ def startup() -> str:
     return f"(5) `immich-gphotos --help` start-up: median {statistics.median(times):.3f} s over 10 runs (target < 0.3 s)"
 
 
+def _mixed_library(
+    seed: int, photos: int, videos: list[tuple[int, int]]
+) -> tuple[Library, list[str]]:
+    """``photos`` 4 MB photos with each (position, bytes) video among them in capture order."""
+    lib = Library(seed=seed)
+    me = lib.add_user("Bench", key=KEY)
+    album = lib.add_album("Mixed", me)
+    ids = []
+    where = dict(videos)
+    for i in range(photos + len(videos)):
+        if i in where:
+            name = f"V_{i:03d}.mp4"
+            content = Content(f"bench-mixed-{seed}-{i}", where[i])
+            ids.append(lib.add_asset(me, name, content=content, albums=[album]).id)
+        else:
+            ids.append(lib.add_asset(me, f"M_{i:03d}.jpg", size=4 * MB, albums=[album]).id)
+    for i in ids:  # checksums are computed once, outside the timings
+        _ = lib.assets[i].checksum
+    return lib, ids
+
+
+def mixed(concurrency: int = 4) -> str:
+    lib, ids = _mixed_library(8, 120, [(40, 300 * MB), (121, 300 * MB)])
+    total = sum(lib.assets[i].content.size for i in ids)
+    setup = Setup(lib, ["Mixed"], concurrency=concurrency)
+    try:
+        base = baseline_copy(setup, ids, concurrency)
+        before = setup.google.library_requests
+        wall, _ = setup.sync_measured()
+        requests = setup.google.library_requests - before
+        placed = sum(len(a.items) for a in setup.google.albums.values())
+    finally:
+        setup.close()
+    tool, copy = total / wall / MB, total / base / MB
+    return (
+        f"(6) mixed library, {len(ids) - 2} x 4 MB photos + 2 x 300 MB videos, concurrency "
+        f"{concurrency}: {tool:.1f} MB/s; minimal streaming copy {copy:.1f} MB/s; ratio "
+        f"{tool / copy:.2f} (target >= 0.90); CPU {setup.cpu / (total / 1e9):.2f} s per GB moved; "
+        f"Google requests per uploaded item {requests / placed:.3f} ({requests} for {placed}) "
+        "(target <= 1.05)"
+    )
+
+
+def slow_link(photos: int, concurrencies: tuple[int, ...], full: bool = False) -> list[str]:
+    """The tool over a simulated uplink; a 100 MB video last in capture order (the worst case
+    for a scheduler that uploads in capture order), or with ``full`` figure 6's mix."""
+    videos = [(40, 300 * MB), (photos + 1, 300 * MB)] if full else [(photos, 100 * MB)]
+    link = 100e6 / 8  # bytes per second
+    lines = []
+    for cap in (None, 40e6 / 8):
+        lib, ids = _mixed_library(9, photos, videos)
+        total = sum(lib.assets[i].content.size for i in ids)
+        setup = Setup(lib, ["Mixed"], concurrency=4)
+        try:  # the minimal copy over the same link: what the simulation allows here
+            setup.google.latency = 0.1
+            setup.google.link = Link(link, cap)
+            copy = total / baseline_copy(setup, ids, 4) / link
+        finally:
+            setup.close()
+        fractions: dict[int, float] = {}
+        moving: dict[int, float] = {}  # the same without the fixed start-up cost
+        for concurrency in concurrencies:
+            lib, ids = _mixed_library(9, photos, videos)
+            total = sum(lib.assets[i].content.size for i in ids)
+            setup = Setup(lib, ["Mixed"], concurrency=concurrency)
+            try:
+                setup.google.latency = 0.1
+                setup.google.link = Link(link, cap)
+                wall, _ = setup.sync_measured()
+                fixed, _ = setup.sync_measured()  # a no-op run: start-up, login, listing
+            finally:
+                setup.close()
+            fractions[concurrency] = total / wall / link
+            moving[concurrency] = total / max(wall - fixed, 1e-3) / link
+        best = max(fractions, key=lambda c: fractions[c])
+        tried = ", ".join(f"{c}: {f:.2f} ({moving[c]:.2f})" for c, f in fractions.items())
+        target = 0.95 if cap is None else 0.9
+        what = "no per-stream cap" if cap is None else "40 Mbit/s per stream"
+        lines.append(
+            f"(7) slow link (100 Mbit/s, 100 ms per request, {what}), {photos} x 4 MB photos + "
+            f"{'2 x 300 MB videos' if full else 'a 100 MB video'}: fraction of the link by concurrency (without the start-up a no-op "
+            f"run takes) {tried}; best "
+            f"{fractions[best]:.2f} at {best} (target >= {target}); minimal copy, 4 streams, "
+            f"{copy:.2f}"
+        )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="immich-gphotos benchmark")
     parser.add_argument(
         "--quick", action="store_true", help="smaller no-op library (2 x 500) for a fast look"
     )
+    parser.add_argument(
+        "--figures", default="1,2,3,4,5,6,7", help="which figures, e.g. 6,7 (3 and 4 come together)"
+    )
+    parser.add_argument("--slow-photos", type=int, default=40, help="figure 7's photos")
+    parser.add_argument(
+        "--slow-full", action="store_true", help="figure 7 on figure 6's mix (about 6 minutes)"
+    )
+    parser.add_argument(
+        "--slow-concurrency", default="4,8", help="figure 7's concurrencies to try, e.g. 3,4,6"
+    )
     args = parser.parse_args()
+    figures = {int(f) for f in args.figures.split(",") if f.strip()}
     print(
         f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, {sys.platform}",
         flush=True,
     )
-    print(throughput(4), flush=True)
-    print(memory(), flush=True)
-    line3, line4 = no_op(2, 500) if args.quick else no_op()
-    print(line3, flush=True)
-    print(line4, flush=True)
-    print(startup(), flush=True)
+    if 1 in figures:
+        print(throughput(4), flush=True)
+    if 2 in figures:
+        print(memory(), flush=True)
+    if figures & {3, 4}:
+        line3, line4 = no_op(2, 500) if args.quick else no_op()
+        print(line3, flush=True)
+        print(line4, flush=True)
+    if 5 in figures:
+        print(startup(), flush=True)
+    if 6 in figures:
+        print(mixed(4), flush=True)
+    if 7 in figures:
+        tried = tuple(int(c) for c in args.slow_concurrency.split(","))
+        photos = 120 if args.slow_full else args.slow_photos
+        for line in slow_link(photos, tried, args.slow_full):
+            print(line, flush=True)
 
 
 if __name__ == "__main__":

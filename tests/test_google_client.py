@@ -429,3 +429,30 @@ def test_a_resumable_session_elsewhere_gets_no_bearer_token(
     finally:
         elsewhere.shutdown()
         elsewhere.server_close()
+
+
+def test_a_resumable_upload_is_two_requests_and_resumes_from_googles_offset(
+    api, google, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The start, then the whole file in one "upload, finalize" (issue 13, item 2); a break
+    costs one query and one more send of what Google does not hold, not the whole file."""
+    from immich_gphotos.gphotos import uploads as uploads_mod
+
+    monkeypatch.setattr(uploads_mod, "RAW_UPLOAD_LIMIT", 1000)  # resumable for a small file
+    # were the file sent in pieces of any size (as it was, 128 MiB), a small piece shows it here
+    monkeypatch.setattr(uploads_mod, "RESUMABLE_CHUNK", 262144, raising=False)
+    data = bytes(range(256)) * 12_000  # 3 MB: more than one 1 MiB piece, many granules
+    before = google.library_requests
+    token = api.upload(_bytes(data), len(data), "video/mp4")
+    assert google.library_requests - before == 2, "start, then upload+finalize in one request"
+    album = api.create_album("Videos")
+    [result] = api.batch_create(album.id, [NewItem(token, "V.mp4")])
+    assert google.media[result.media_item_id].sha1 == _sha1(data)
+
+    google.faults.upload_breaks = 1
+    sent_before, before = google.upload_bytes_received, google.library_requests
+    token = api.upload(_bytes(data), len(data), "video/mp4")
+    assert google.library_requests - before == 4, "start, broken send, query, the rest"
+    assert google.upload_bytes_received - sent_before < len(data) * 1.1, "resumed, not restarted"
+    [again] = api.batch_create(album.id, [NewItem(token, "V2.mp4")])
+    assert google.media[again.media_item_id].sha1 == _sha1(data)

@@ -287,3 +287,24 @@ def test_an_oversized_answer_is_refused(monkeypatch: pytest.MonkeyPatch) -> None
         server.faults.error_text = "x" * 500
         with client(server, key="wrong") as immich, pytest.raises(RemoteError, match="larger"):
             immich.me()
+
+
+def test_v3_2_lists_an_album_with_the_filter_tree_and_cursors(big_scenario) -> None:
+    """3.2 deprecates the flat albumIds and page: the strict stand-in refuses them."""
+    with ImmichStandIn(big_scenario.library, version=3) as server:
+        server.filter_tree = True
+        with client(server) as immich:
+            assets = immich.album_assets(_album_id(big_scenario, "Big Album"))
+        pages = [p for _, p in server.requests if p == "/api/search/metadata"]
+    assert {a.id for a in assets} == big_scenario.expected["Big Album"]
+    assert len(pages) == 3, "1000 per page, by cursor"
+
+
+def test_v3_2_a_repeated_cursor_stops_the_listing(big_scenario) -> None:
+    with ImmichStandIn(big_scenario.library, version=3) as server:
+        server.filter_tree = True
+        server.stuck_paging = 50  # then it recovers, so a client without the check still ends
+        with client(server) as immich, pytest.raises(RemoteError, match="same page twice"):
+            immich.album_assets(_album_id(big_scenario, "Big Album"))
+        pages = [p for _, p in server.requests if p == "/api/search/metadata"]
+    assert len(pages) <= 3

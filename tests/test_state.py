@@ -82,6 +82,14 @@ EXPECTED_COLUMNS = {
         "started_at",
     },
     "replaced_items": {"old_media_item_id", "asset_id", "new_media_item_id", "replaced_at"},
+    "album_listings": {
+        "album_id",
+        "asset_count",
+        "updated_at",
+        "last_modified",
+        "settings",
+        "listed_at",
+    },
 }
 
 

@@ -120,6 +120,35 @@ class Faults:
         self.rng = random.Random(self.seed)
 
 
+class Link:
+    """A simulated uplink for the benchmark: upload bodies are read no faster than ``total``
+    bytes/s all together and ``per_stream`` bytes/s each (None: unlimited). A reader that
+    wakes late (a busy machine) may catch up by ``BURST`` seconds' worth, as a real link's
+    buffers would: the link loses no time to the simulation's own sleeps."""
+
+    BURST = 0.05
+
+    def __init__(self, total: float | None = None, per_stream: float | None = None) -> None:
+        self.total, self.per_stream = total, per_stream
+        self._lock = threading.Lock()
+        self._free_at = 0.0  # when the shared link has sent what it was given
+
+    def pace(self, n: int, stream: list[float]) -> None:
+        """``n`` bytes of one upload arrived; wait until the link would have carried them.
+        ``stream`` holds that upload's own clock."""
+        now = time.monotonic()
+        until = now
+        if self.per_stream:
+            stream[0] = max(stream[0], now - self.BURST) + n / self.per_stream
+            until = stream[0]
+        if self.total:
+            with self._lock:
+                self._free_at = max(self._free_at, now - self.BURST) + n / self.total
+                until = max(until, self._free_at)
+        if until > now:
+            time.sleep(until - now)
+
+
 class GoogleStandIn:
     def __init__(
         self,
@@ -136,6 +165,8 @@ class GoogleStandIn:
         self.refresh_token_lifetime: int | None = None
         self.granted_scopes: set[str] | None = None  # None: grant what was asked
         self.faults = Faults()
+        self.latency = 0.0  # seconds before each Library API answer (the benchmark's slow link)
+        self.link = Link()  # how fast upload bodies are taken (unlimited unless set)
         self.album_limit = 20_000
         self.lock = threading.RLock()
         self.codes: dict[str, dict[str, Any]] = {}
@@ -324,6 +355,7 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         self.query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         self._body_read = False  # one handler serves every request of a kept-alive connection
+        self._late = 0.0  # a Library API answer waits this long (the simulated round trip)
         self._hold = False
         with self.g.lock:
             self.g.requests.append((method, parts.path))
@@ -375,6 +407,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.g.method_processed.set()
             self.g._method_answers.wait(120)
         payload = json.dumps(data).encode()
+        if self._late:
+            time.sleep(self._late)
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=UTF-8")
         self.send_header("Content-Length", str(len(payload)))
@@ -385,6 +419,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _text(self, text: str, status: int = 200, headers: dict[str, str] | None = None) -> None:
         payload = text.encode()
+        if self._late:
+            time.sleep(self._late)
         self.send_response(status)
         self.send_header("Content-Type", "text/plain; charset=UTF-8")
         self.send_header("Content-Length", str(len(payload)))
@@ -543,6 +579,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _library(self, method: str, path: str) -> None:
         faults = self.g.faults
+        self._late = self.g.latency
         with self.g.lock:
             self.g.library_requests += 1
             count = self.g.library_requests
@@ -728,12 +765,17 @@ class _Handler(BaseHTTPRequestHandler):
                     left -= len(piece)
                     yield piece
                 self.rfile.readline()
+        link = self.g.link
+        paced = link.total or link.per_stream
+        clock = [0.0]
         left = length
         while left > 0:
-            piece = self.rfile.read(min(left, 1 << 20))
+            piece = self.rfile.read(min(left, 65536 if paced else 1 << 20))
             if not piece:
                 return
             left -= len(piece)
+            if paced:
+                link.pace(len(piece), clock)
             yield piece
 
     def _session(self, sid: str, command: str) -> None:

@@ -34,6 +34,7 @@ import socket
 import threading
 import uuid
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
@@ -288,9 +289,11 @@ class Library:
             self.touch(asset)
 
     def touch(self, asset: Asset) -> None:
-        """Something about the asset changed (favourite, metadata...): updatedAt moves."""
+        """Something about the asset changed (favourite, metadata...): updatedAt moves to "now",
+        later than any other asset's (so its albums' lastModifiedAssetTimestamp moves too)."""
         with self.lock:
-            asset.updated = max(asset.updated_at, EPOCH) + timedelta(minutes=1)
+            latest = max((a.updated_at for a in self.assets.values()), default=EPOCH)
+            asset.updated = max(latest, asset.updated_at, EPOCH) + timedelta(minutes=1)
 
     def remove_from_album(self, album: Album, asset: Asset) -> None:
         with self.lock:
@@ -365,6 +368,9 @@ class ImmichStandIn:
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request
         self.version_override: dict[str, Any] | None = None  # answer as another version
         self.cursor_paging = False  # v3.2: /search/metadata also answers nextCursor
+        # v3.2 strict: answer as 3.2.0, take the `filter` tree (refusing the deprecated flat
+        # albumIds, so a client still sending them shows) and page by cursor only
+        self.filter_tree = False
         self.stuck_paging = 0  # a broken server: the next N pages all say the next one is page 2
         # (asset id, Range header) of every original request
         self.ranges: list[tuple[str, str]] = []
@@ -372,6 +378,9 @@ class ImmichStandIn:
         self.broken_edits: set[str] = set()  # edited renditions (edited=true) that answer 500
         self.edited_requests: list[str] = []  # asset ids of every edited=true original request
         self.original_requested = threading.Event()  # set at the first original request
+        self.short_assets: set[str] = set()  # originals that announce more bytes than they send
+        self.held_assets: dict[str, threading.Event] = {}  # originals paused mid-body until set
+        self.on_original: Callable[[str], None] | None = None  # told each original's asset id
         self.body_held = threading.Event()  # set when faults.hold_body first holds a body
         self._lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"standin": self})
@@ -628,7 +637,7 @@ class _Handler(BaseHTTPRequestHandler):
         members = [
             {"role": "editor", "user": self._user_json(self.lib.users[m])} for m in album.members
         ]
-        latest = max((a.created for a in visible), default=None)
+        latest = max((a.updated_at for a in visible), default=None)  # max asset updatedAt
         data: dict[str, Any] = {
             "id": album.id,
             "albumName": album.name,
@@ -661,7 +670,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_json({"res": "pong"})
 
     def get_server_version(self, body: Any) -> None:
-        if self.standin.version_override:
+        if self.standin.filter_tree:
+            self._send_json({"major": 3, "minor": 2, "patch": 0, "prerelease": None})
+        elif self.standin.version_override:
             self._send_json(self.standin.version_override)
         elif self.v3:
             self._send_json({"major": 3, "minor": 1, "patch": 0, "prerelease": None})
@@ -746,11 +757,18 @@ class _Handler(BaseHTTPRequestHandler):
             self.standin.stuck_paging -= 1 if stuck else 0
         size = int(body.get("size") or 250)
         page = int(body.get("page") or 1)
-        if self.standin.cursor_paging and body.get("cursor"):
+        cursors = self.standin.cursor_paging or self.standin.filter_tree
+        if cursors and body.get("cursor"):
             page = int(str(body["cursor"]).removeprefix("cur-"))
         if not 1 <= size <= 1000 or page < 1:
             raise HttpError(400, ["size must not be greater than 1000"], "Bad Request")
         album_ids = body.get("albumIds") or []
+        tree = body.get("filter")
+        if self.standin.filter_tree:
+            if album_ids or body.get("page"):
+                raise HttpError(400, ["albumIds and page are deprecated: use filter and cursor"])
+            album_ids = ((tree or {}).get("albumIds") or {}).get("any") or []
+            body = body | {"withDeleted": (tree or {}).get("trashedAt") != {"eq": None}}
         candidates = list(self.lib.assets.values())
         for album_id in album_ids:
             album = self.lib.albums.get(album_id)
@@ -792,9 +810,11 @@ class _Handler(BaseHTTPRequestHandler):
             "items": [self._asset_json(a, with_exif) for a in items],
             "nextPage": "2" if stuck else str(page + 1) if more else None,
         }
-        if self.standin.cursor_paging:  # v3.2 adds an opaque cursor; pages still work
+        if cursors:  # v3.2 adds an opaque cursor; pages still work (not in strict 3.2)
             assets["nextCursor"] = "cur-2" if stuck else f"cur-{page + 1}" if more else None
             assets["nextPage"] = None if body.get("cursor") else assets["nextPage"]
+            if self.standin.filter_tree:
+                assets["nextPage"] = None
         self._send_json(
             {
                 "albums": {"total": 0, "count": 0, "items": [], "facets": [], "nextPage": None},
@@ -904,6 +924,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.standin.edited_requests.append(asset.id)
             number = len(self.standin.ranges)
         self.standin.original_requested.set()
+        if self.standin.on_original is not None:
+            self.standin.on_original(asset.id)
         if asset.id in self.standin.broken_assets or (
             edited and asset.id in self.standin.broken_edits
         ):
@@ -941,6 +963,10 @@ class _Handler(BaseHTTPRequestHandler):
             if faults.reset_rate and faults.rng.random() < faults.reset_rate:
                 reset_at = start + (end - start) // 2
         hold = faults.hold_body if number >= faults.hold_from else None
+        hold = self.standin.held_assets.get(asset.id, hold)
+        if asset.id in self.standin.short_assets:  # the body ends early: the connection closes
+            end = start + (end - start) // 2
+            self.close_connection = True
         slow_at = start + (end - start) // 2 if faults.slow_body_seconds or hold else None
         sent = start
         for piece in content.iter_range(start, end, chunk=1 << 20):

@@ -14,7 +14,7 @@ from typing import Protocol
 import httpx
 
 from immich_gphotos.errors import RemoteError
-from immich_gphotos.gphotos.limits import RAW_UPLOAD_LIMIT, RESUMABLE_CHUNK
+from immich_gphotos.gphotos.limits import RAW_UPLOAD_LIMIT
 from immich_gphotos.gphotos.models import GoogleUnauthorized
 from immich_gphotos.text import clean
 from immich_gphotos.transport import RetryPolicy
@@ -109,35 +109,31 @@ class ByteUploads:
             },
         )
         session = _session_url(start.headers.get("x-goog-upload-url"), self.api_url)
-        granularity = int(start.headers.get("x-goog-upload-chunk-granularity") or 262144)
-        chunk = max(granularity, RESUMABLE_CHUNK // granularity * granularity)
         position = {"offset": 0}
 
         def resume() -> None:
             position["offset"] = self._received(session)
 
         def once() -> str:
+            # The whole rest of the file in one "upload, finalize" request: every request
+            # counts against the daily quota, and the bytes stream through in 1 MiB pieces
+            # whatever the request's length. After a break, Google says how much it kept.
             offset = position["offset"]
+            n = size - offset
             with open_stream(offset) as stream:
                 cursor = _ByteCursor(iter(stream))
-                while True:
-                    n = min(chunk, size - offset)
-                    final = offset + n >= size
-                    response = self._send(
-                        "POST",
-                        session,
-                        replayable=False,
-                        content=_counting(cursor.take(n), on_bytes),
-                        headers={
-                            "Content-Length": str(n),
-                            "X-Goog-Upload-Command": "upload, finalize" if final else "upload",
-                            "X-Goog-Upload-Offset": str(offset),
-                        },
-                    )
-                    if final:
-                        return response.text.strip()
-                    offset += n
-                    position["offset"] = offset
+                response = self._send(
+                    "POST",
+                    session,
+                    replayable=False,
+                    content=_counting(cursor.take(n), on_bytes),
+                    headers={
+                        "Content-Length": str(n),
+                        "X-Goog-Upload-Command": "upload, finalize",
+                        "X-Goog-Upload-Offset": str(offset),
+                    },
+                )
+            return response.text.strip()
 
         return self._with_reopen(once, resume)
 

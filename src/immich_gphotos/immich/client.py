@@ -5,7 +5,8 @@ v2 and v3 differ where it matters (see shared/notes/immich-api.md):
   v3 lists every album the user belongs to in one call.
 - v2 ``/search/metadata`` returns only the caller's own timeline assets, so v2 album contents come
   from ``GET /albums/{id}``; v3 dropped ``assets`` from album responses, so v3 pages
-  ``POST /search/metadata`` with one ``albumIds`` entry.
+  ``POST /search/metadata`` with one ``albumIds`` entry; from 3.2, where the flat fields are
+  deprecated, with the ``filter`` tree, paged by cursor.
 """
 
 from __future__ import annotations
@@ -45,6 +46,25 @@ from immich_gphotos.transport import (
 )
 
 PAGE_SIZE = 1000  # the most /search/metadata allows
+FILTER_TREE = ServerVersion(3, 2, 0)  # `filter` tree and cursor paging on /search/metadata
+
+
+def album_filter(album_id: str) -> dict[str, Any]:
+    """Immich 3.2's structured filter for one album's assets, trashed ones left out (a filter
+    includes them unless it says so). From the 3.2 SDK typings; the server code was not read."""
+    return {"albumIds": {"any": [album_id]}, "trashedAt": {"eq": None}}
+
+
+def search_filter(filters: dict[str, Any]) -> dict[str, Any]:
+    """A search body for Immich 3.2+: the album (the one field whose tree form, ``IdsFilter``,
+    is known) goes in the ``filter`` tree with trashed assets left out, paged by cursor (no
+    ``page``); the other criteria of a smart album (people, tags, dates, place, rating, type,
+    visibility) stay flat fields, deprecated but still accepted through 3.3.5."""
+    flat = {k: v for k, v in filters.items() if k != "albumIds"}
+    tree: dict[str, Any] = {"trashedAt": {"eq": None}}
+    if filters.get("albumIds"):
+        tree = {"albumIds": {"any": list(filters["albumIds"])}} | tree
+    return flat | {"filter": tree}
 
 
 def immich_retry_policy() -> RetryPolicy:
@@ -203,8 +223,11 @@ class ImmichClient:
         """Every asset of the album, whoever owns it, archived ones included; each once."""
         return self.album_with_assets(album_id)[1]
 
-    def album_with_assets(self, album_id: str) -> tuple[ImmichAlbum, list[ImmichAsset]]:
-        """The album and its assets in the fewest calls the server version allows."""
+    def album_with_assets(
+        self, album_id: str, listed: ImmichAlbum | None = None
+    ) -> tuple[ImmichAlbum, list[ImmichAsset]]:
+        """The album and its assets in the fewest calls the server version allows (on v3, the
+        album itself is not asked for again when ``listed``, from ``albums()``, is given)."""
         if not self.is_v3:
             with _album_lookup(album_id):
                 data = self._json("GET", f"/albums/{album_id}", params={"withoutAssets": "false"})
@@ -214,7 +237,7 @@ class ImmichClient:
         # withExif gives sizes and descriptions but is an INNER join on exif rows, so assets not
         # yet through metadata extraction drop out; when the count falls short of the album's
         # assetCount, list again without it and fill the gaps.
-        album = self.album(album_id)  # first: an unknown id fails clearly here
+        album = listed or self.album(album_id)  # first: an unknown id fails clearly here
         with_exif = _unique(self._search_album(album_id, with_exif=True))
         if len(with_exif) >= album.asset_count:
             return album, with_exif
@@ -270,6 +293,8 @@ class ImmichClient:
             "page": 1,
             "withExif": with_exif,
         }
+        if self.server_version() >= FILTER_TREE:  # the flat fields are deprecated there
+            body = search_filter(filters) | {"size": PAGE_SIZE, "withExif": with_exif}
         seen: set[str] = set()  # a server that hands out the same page again would loop for ever
         while True:
             data = self._json("POST", "/search/metadata", json=body)

@@ -177,6 +177,26 @@ def m004_follow_through(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m005_album_listings(db: sqlite3.Connection) -> None:
+    """What ``GET /api/albums`` said of an album (assetCount, updatedAt,
+    lastModifiedAssetTimestamp) when it was last listed and synced completely, with the sync
+    settings of that run and when the listing was made: a run that finds all of it unchanged
+    (and the listing less than a day old) does not list the album again."""
+    db.executescript(
+        """
+        CREATE TABLE album_listings (
+            album_id      TEXT PRIMARY KEY,
+            asset_count   INTEGER NOT NULL,
+            updated_at    TEXT,
+            last_modified TEXT,
+            settings      TEXT NOT NULL,   -- the run's sync settings and the Google title
+            listed_at     TEXT NOT NULL    -- ISO 8601 UTC: a full listing at least daily
+        );
+        """
+    )
+
+
 def schema_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 

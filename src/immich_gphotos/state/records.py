@@ -10,6 +10,7 @@ from immich_gphotos.state.db import transaction
 from immich_gphotos.state.follow import REPLACED_ALBUM_KEY, stamp_placed
 from immich_gphotos.state.store import StateStore
 from immich_gphotos.state.views import (
+    AlbumListing,
     AssetFacts,
     BatchAssetFacts,
     BatchIntent,
@@ -343,6 +344,43 @@ class SyncRecords:
                 (album_id, google_album_id),
             )
         }
+
+    # --- album listings: skip listing an album Immich says is unchanged ------------------------
+
+    def album_listings(self) -> dict[str, AlbumListing]:
+        return {
+            r["album_id"]: AlbumListing(
+                r["asset_count"],
+                r["updated_at"],
+                r["last_modified"],
+                r["settings"],
+                datetime.fromisoformat(r["listed_at"].replace("Z", "+00:00")),
+            )
+            for r in self.conn.execute(
+                "SELECT album_id, asset_count, updated_at, last_modified, settings, listed_at "
+                "FROM album_listings"
+            )
+        }
+
+    def save_album_listing(self, album_id: str, listing: AlbumListing) -> None:
+        with transaction(self.conn):
+            self.conn.execute(
+                "INSERT OR REPLACE INTO album_listings(album_id, asset_count, updated_at, "
+                "last_modified, settings, listed_at) VALUES(?, ?, ?, ?, ?, ?)",
+                (
+                    album_id,
+                    listing.asset_count,
+                    listing.updated_at,
+                    listing.last_modified,
+                    listing.settings,
+                    iso(listing.listed_at),
+                ),
+            )
+
+    def forget_album_listing(self, album_id: str) -> None:
+        """The album is being synced from a new listing: until that ends well, list it again."""
+        with transaction(self.conn):
+            self.conn.execute("DELETE FROM album_listings WHERE album_id = ?", (album_id,))
 
 
 def _album_intent_key(album_id: str, part: int) -> str:

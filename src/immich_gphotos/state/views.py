@@ -116,3 +116,14 @@ class FollowView:
     albums_of: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
     shared_media: frozenset[str] = frozenset()  # items more than one asset uses (duplicates)
     followed_titles: Mapping[str, str] = field(default_factory=dict)  # album -> name-only title
+
+
+@dataclass(frozen=True)
+class AlbumListing:
+    """What Immich's album list said of an album when it was last listed and synced completely."""
+
+    asset_count: int
+    updated_at: str | None
+    last_modified: str | None
+    settings: str
+    listed_at: datetime

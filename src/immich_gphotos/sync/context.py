@@ -51,6 +51,7 @@ class RunContext:
     options: RunOptions
     report: RunReport = field(default_factory=RunReport)
     tokens: dict[str, tuple[str, int]] = field(default_factory=dict)  # asset id -> (token, bytes)
+    token_born: dict[str, float] = field(default_factory=dict)  # asset id -> monotonic time
     media_now: dict[str, str] = field(default_factory=dict)  # checksum -> item created this run
     uploads_left: int | None = None
     # the app's Google albums, listed once in a run and only when an album is about to be made

@@ -2,27 +2,30 @@
 
 It knows nothing of Typer or Rich: it talks to a Reporter, and stops between batches when the
 ``stop`` event is set (SIGINT/SIGTERM), finishing the batch for what was already uploaded. The
-jobs live beside it: ``fetch`` (reading Immich), ``uploads`` (the transfer scheduler), ``placing``
-(batchCreate and add by reference), ``parts`` (Google albums and their checks), ``removals``.
+jobs live beside it: ``fetch`` (reading Immich), ``uploads`` (the transfer scheduler), ``pipeline``
+(an album's uploads flowing into batches in capture order), ``placing`` (batchCreate and add by
+reference), ``parts`` (Google albums and their checks), ``removals``.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from contextlib import suppress
 
+from immich_gphotos.clock import utcnow
 from immich_gphotos.config import AlbumSelection, SmartAlbum, SyncSettings
-from immich_gphotos.gphotos import limits
+from immich_gphotos.immich.models import ImmichAlbum
 from immich_gphotos.state.records import SyncRecords
-from immich_gphotos.sync import follow
+from immich_gphotos.sync import follow, listing
 from immich_gphotos.sync import plan as planner
 from immich_gphotos.sync.context import AlbumDeleted, Clients, RunContext, Stop
 from immich_gphotos.sync.events import Reporter
 from immich_gphotos.sync.fetch import fetch_albums, motion_parts
 from immich_gphotos.sync.options import RunOptions
-from immich_gphotos.sync.parts import part_with_room, verify
-from immich_gphotos.sync.placing import add_chunk, contiguous, fit_budget, upload_chunk
-from immich_gphotos.sync.plan import Action, AlbumPlan, GooglePart, Placement, Plan
+from immich_gphotos.sync.parts import verify
+from immich_gphotos.sync.pipeline import AlbumPipeline
+from immich_gphotos.sync.plan import AlbumPlan, Plan
 from immich_gphotos.sync.recovery import recover
 from immich_gphotos.sync.removals import remove
 from immich_gphotos.sync.report import AlbumResult, RunReport
@@ -46,6 +49,8 @@ class SyncEngine:
         self.selection = selection
         self.smart = smart or []
         self._problems: dict[str, str] = {}  # album id -> why it could not be read from Immich
+        self._seen: dict[str, ImmichAlbum] = {}  # album id -> what Immich's album list said
+        self._complete: list[planner.AlbumSpec] = []  # listed and synced completely this run
 
     @property
     def report(self) -> RunReport:
@@ -55,8 +60,10 @@ class SyncEngine:
         """Read the selected albums from Immich and plan against the state (no writes anywhere)."""
         ctx = self.ctx
         recover(ctx)  # batches Google may hold that the state never recorded, before planning
-        fetched = fetch_albums(ctx.clients.immich, self.selection, self.smart)
-        self._problems = fetched.problems
+        fetched = fetch_albums(
+            ctx.clients.immich, self.selection, self.smart, unchanged=self._unchanged()
+        )
+        self._problems, self._seen = fetched.problems, fetched.albums
         specs = follow.before_planning(ctx, fetched.specs, self.selection)  # renames, replacements
         state = ctx.records.snapshot([s.immich_id for s in specs])
         motion = motion_parts(ctx.clients.immich, specs, ctx.sync.live_photos)
@@ -64,6 +71,19 @@ class SyncEngine:
         plan = follow.after_planning(ctx, plan)  # edits, descriptions, titles changed in Immich
         ctx.reporter.plan_ready(plan)
         return plan
+
+    def _unchanged(self) -> Callable[[ImmichAlbum, AlbumSelection], bool] | None:
+        """Which albums go unlisted: unchanged since their last complete sync (``listing``);
+        --retry-failed lists every album (what was given up on is found only by listing)."""
+        if self.ctx.options.plan.retry_failed:
+            return None
+        saved, now = self.ctx.records.album_listings(), utcnow()
+
+        def unchanged(album: ImmichAlbum, selected: AlbumSelection) -> bool:
+            key = listing.settings_key(self.ctx.sync, selected.google_title or album.name)
+            return listing.unchanged(album, saved.get(album.id), key, now)
+
+        return unchanged
 
     def execute(self, plan: Plan) -> RunReport:
         ctx = self.ctx
@@ -107,6 +127,7 @@ class SyncEngine:
                 self._sync_album(album, result)
             ctx.reporter.album_done(result)
         follow.carry_out(ctx, plan)  # after every album is placed; nothing once the run ended
+        self._save_listings(follow.unsettled(plan))
         if not ctx.ended and ctx.stop.is_set():  # a signal after the last album's work
             ctx.report.stopped = "interrupted"
         if not ctx.ended and any(a.deferred for a in plan.albums):
@@ -119,9 +140,11 @@ class SyncEngine:
         ctx = self.ctx
         spec = album.spec
         ctx.records.ensure_album(spec.immich_id, spec.name, spec.google_title)
-        known = {a.id for a in spec.assets}
-        members = list(spec.assets) + [p.asset for p in album.place if p.asset.id not in known]
-        ctx.records.note_members(spec.immich_id, members, list(album.skips))
+        if spec.listed:
+            ctx.records.forget_album_listing(spec.immich_id)  # until this sync ends well
+            known = {a.id for a in spec.assets}
+            members = list(spec.assets) + [p.asset for p in album.place if p.asset.id not in known]
+            ctx.records.note_members(spec.immich_id, members, list(album.skips))
         for asset in album.given_up:
             result.problems.append(
                 f"{asset.file_name}: given up after {planner.GIVE_UP_AFTER} failed runs (sync --retry-failed tries again)"
@@ -139,6 +162,9 @@ class SyncEngine:
                 f"{spec.name}: the Google album was deleted; creating it again and placing every item again"
             )
             ctx.records.forget_google_album(spec.immich_id)
+            if not spec.listed:  # everything is placed again: that needs the album's contents
+                spec = fetch_albums(ctx.clients.immich, [_selection(spec)]).specs[0]
+                ctx.records.note_members(spec.immich_id, list(spec.assets), [])
             options = ctx.options.plan
             fresh = planner.build(
                 [spec],
@@ -150,6 +176,23 @@ class SyncEngine:
             self._place_all(fresh.albums[0], result)
         if not ctx.ended:
             ctx.records.set_last_synced(spec.immich_id, spec.name, spec.google_title)
+            complete = not (result.failed or album.deferred or album.removal_refused)
+            if spec.listed and complete and spec.immich_id in self._seen:
+                self._complete.append(spec)  # its listing is saved after the follow-through
+
+    def _save_listings(self, unsettled: set[str]) -> None:
+        """What Immich's album list said of each album synced completely, for the next run's
+        no-op; not for an album whose follow-through (an edit, a description) may be unfinished."""
+        ctx = self.ctx
+        if ctx.ended:
+            return
+        now = utcnow()
+        for spec in self._complete:
+            if spec.immich_id in unsettled:
+                continue
+            key = listing.settings_key(ctx.sync, spec.google_title)
+            seen = self._seen[spec.immich_id]
+            ctx.records.save_album_listing(spec.immich_id, listing.listing_of(seen, key, now))
 
     def _place_all(self, album: AlbumPlan, result: AlbumResult) -> None:
         ctx = self.ctx
@@ -160,34 +203,9 @@ class SyncEngine:
             return
         if parts:
             verify(ctx, parts[-1], daily=False)
-        for run in _runs(album.place):
-            pending = list(run)
-            while pending:
-                ctx.check_stop()
-                part = part_with_room(ctx, album, parts)
-                size = min(limits.MAX_BATCH, limits.ALBUM_LIMIT - part.item_count)
-                chunk, pending = pending[:size], pending[size:]
-                if chunk[0].action is Action.UPLOAD:
-                    chunk = fit_budget(ctx, contiguous(ctx, album, part, chunk, pending), pending)
-                    placed = upload_chunk(ctx, album, part, chunk, result)
-                else:
-                    placed = add_chunk(ctx, album, part, chunk, result)
-                parts[-1] = GooglePart(
-                    part.part, part.google_album_id, part.title, part.item_count + placed
-                )
-                # A signal mid-chunk stops the uploads that had not started; they are dropped
-                # from this chunk but stay pending in the state. Checking here, not only at the
-                # top, keeps the last chunk from passing for a finished album (stamped, exit 0).
-                ctx.check_stop()
+        AlbumPipeline(ctx, album, parts, result).run()
         remove(ctx, album, result)
 
 
-def _runs(place: tuple[Placement, ...]) -> list[list[Placement]]:
-    """Consecutive placements with the same action (upload or add), in capture order."""
-    runs: list[list[Placement]] = []
-    for p in place:
-        if runs and runs[-1][0].action is p.action:
-            runs[-1].append(p)
-        else:
-            runs.append([p])
-    return runs
+def _selection(spec: planner.AlbumSpec) -> AlbumSelection:
+    return AlbumSelection(spec.immich_id, spec.google_title)

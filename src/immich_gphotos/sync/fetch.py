@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from immich_gphotos.config import AlbumSelection, SmartAlbum
 from immich_gphotos.errors import AppError, AuthError, NotFound, Unreachable
 from immich_gphotos.immich.client import ImmichClient
-from immich_gphotos.immich.models import ImmichAsset
+from immich_gphotos.immich.models import ImmichAlbum, ImmichAsset
 from immich_gphotos.sync.plan import AlbumSpec
 from immich_gphotos.sync.smart import Directory, matching_assets
 
@@ -20,17 +20,36 @@ FATAL_FOR_ALL = (AuthError, Unreachable)
 class Fetched:
     specs: list[AlbumSpec] = field(default_factory=list)
     problems: dict[str, str] = field(default_factory=dict)  # album id -> why it could not be read
+    albums: dict[str, ImmichAlbum] = field(default_factory=dict)  # as Immich's album list said
+
+
+# Whether an album, as Immich's album list shows it, can go unlisted this run.
+Unchanged = Callable[[ImmichAlbum, AlbumSelection], bool]
 
 
 def fetch_albums(
-    immich: ImmichClient, selection: list[AlbumSelection], smart: Sequence[SmartAlbum] = ()
+    immich: ImmichClient,
+    selection: list[AlbumSelection],
+    smart: Sequence[SmartAlbum] = (),
+    *,
+    unchanged: Unchanged | None = None,
 ) -> Fetched:
     """Each selected album with its assets, then each smart album with what its search matches;
-    an album Immich cannot give is noted, not fatal."""
+    an album Immich cannot give is noted, not fatal. With ``unchanged``, one ``GET /api/albums``
+    first: an Immich album it approves of is not listed (its spec has no assets and
+    ``listed=False``), and the others are listed without asking for the album again. A smart
+    album has no count or timestamps to compare, so it is always searched."""
     fetched = Fetched()
+    known = {a.id: a for a in immich.albums()} if unchanged is not None and selection else {}
     for selected in selection:
+        seen = known.get(selected.immich_id)
+        if seen is not None and unchanged is not None and unchanged(seen, selected):
+            title = selected.google_title or seen.name
+            fetched.specs.append(AlbumSpec(seen.id, seen.name, title, (), listed=False))
+            fetched.albums[seen.id] = seen
+            continue
         try:
-            album, assets = immich.album_with_assets(selected.immich_id)
+            album, assets = immich.album_with_assets(selected.immich_id, seen)
         except FATAL_FOR_ALL:
             raise
         except NotFound:
@@ -45,6 +64,7 @@ def fetch_albums(
             continue
         title = selected.google_title or album.name
         fetched.specs.append(AlbumSpec(album.id, album.name, title, tuple(assets)))
+        fetched.albums[album.id] = seen or album
     fetch_smart(immich, smart, fetched)
     return fetched
 

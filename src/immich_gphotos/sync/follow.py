@@ -82,7 +82,26 @@ def after_planning(ctx: RunContext, plan: Plan) -> Plan:
         retry_failed=ctx.options.retry_failed,
         uploads_left=uploads_left,
     )
-    return replace(plan, follow=follow)
+    waiting = tuple(a.id for a in to_probe(plan.albums, view, ctx.sync) if a.id not in probed)
+    return replace(plan, follow=replace(follow, waiting=waiting))
+
+
+def unsettled(plan: Plan) -> set[str]:
+    """The albums whose follow-through may not be done after this run (an edit or description
+    to carry over, an edit not looked at, or replacements left by --limit): they are listed
+    again next run, not skipped as unchanged (the no-op, ``listing``), even when Immich's album
+    list shows nothing new (the edit already moved lastModifiedAssetTimestamp once)."""
+    follow = plan.follow
+    if not isinstance(follow, FollowPlan):
+        return set()
+    if follow.deferred:
+        return {a.spec.immich_id for a in plan.albums}
+    open_ids = {r.asset.id for r in follow.replacements}
+    open_ids |= {d.asset.id for d in follow.descriptions} | set(follow.waiting)
+    albums = {a.spec.immich_id for a in plan.albums if open_ids & {x.id for x in a.spec.assets}}
+    albums |= {r.album.spec.immich_id for r in follow.replacements}
+    albums |= {album_id for r in follow.replacements for album_id, _ in r.others}
+    return albums
 
 
 def carry_out(ctx: RunContext, plan: Plan) -> None:

@@ -24,7 +24,7 @@ from immich_gphotos.gphotos.limits import (
     MAX_BATCH,
     MAX_DESCRIPTION,
     RAW_UPLOAD_LIMIT,
-    RESUMABLE_CHUNK,
+    RESUMABLE_REQUESTS,
 )
 from immich_gphotos.immich.models import ImmichAsset
 from immich_gphotos.state.views import FollowView, PlacedFacts
@@ -142,6 +142,7 @@ class FollowPlan:
     held: tuple[Held, ...] = ()  # not app-created: Google will not let us change the item
     given_up: tuple[ImmichAsset, ...] = ()  # replacement failed GIVE_UP_AFTER runs
     deferred: int = 0  # replacements left for a later run by --limit
+    waiting: tuple[str, ...] = ()  # assets whose edit could not be looked at: next run
 
     def google_requests(self) -> int:
         """About how many Library API requests this takes (no failures, no retries)."""
@@ -155,7 +156,7 @@ class FollowPlan:
         holding: dict[str, int] = {}  # batchRemoveMediaItems of the old item
         for r in self.replacements:
             size = r.asset.size or 0
-            total += 1 if size <= RAW_UPLOAD_LIMIT else 1 + math.ceil(size / RESUMABLE_CHUNK)
+            total += 1 if size <= RAW_UPLOAD_LIMIT else RESUMABLE_REQUESTS
             homes[r.google_album_id] = homes.get(r.google_album_id, 0) + 1
             for _, g in r.others:
                 others[g] = others.get(g, 0) + 1
@@ -219,7 +220,8 @@ def build(
     held: list[Held] = []
     given_up: list[ImmichAsset] = []
     deferred = 0
-    homes = {a.spec.immich_id: a for a in albums}
+    # an album not listed this run (the no-op) has no contents to place a new item among
+    homes = {a.spec.immich_id: a for a in albums if a.spec.listed}
     for asset in _placed_assets(albums, view):
         facts = view.placed[asset.id]
         why, confirm = _rendition_change(asset, facts, sync, probed)

@@ -30,7 +30,7 @@ from immich_gphotos.sync.parts import album_gone
 from immich_gphotos.sync.plan import Action, AlbumPlan, GooglePart, Placement, capture_order
 from immich_gphotos.sync.recovery import album_contents
 from immich_gphotos.sync.report import AlbumResult
-from immich_gphotos.sync.uploads import upload_parallel
+from immich_gphotos.sync.uploads import Uploads, upload_parallel
 from immich_gphotos.transport import RETRY_STATUSES
 
 MAX_PROBLEMS_LISTED = 20  # per album in the summary; the log file has every one
@@ -59,8 +59,25 @@ def fit_budget(
 def upload_chunk(
     ctx: RunContext, album: AlbumPlan, part: GooglePart, chunk: list[Placement], result: AlbumResult
 ) -> int:
-    """Upload the chunk's bytes, then one batchCreate naming the album; returns items placed."""
+    """Upload the chunk's bytes, then one batchCreate naming the album; returns items placed.
+    (The engine streams uploads through ``sync.pipeline``; this is for a few items at once.)"""
     outcome = upload_parallel(ctx, [p.asset for p in chunk])
+    return place_uploaded(ctx, album, part, [p.asset for p in chunk], outcome, result)
+
+
+def place_uploaded(
+    ctx: RunContext,
+    album: AlbumPlan,
+    part: GooglePart,
+    assets: list[ImmichAsset],
+    outcome: Uploads,
+    result: AlbumResult,
+) -> int:
+    """One batch whose bytes are uploaded: its intent, one batchCreate naming the album in
+    capture position, and its outcome recorded in one transaction with the failures and skips
+    that came with it; returns items placed. ``assets`` in capture order, the uploaded ones
+    (``outcome.uploaded``) at most 50. A stopping error in ``outcome.fatal`` ends the run after."""
+    chunk = [Placement(a, Action.UPLOAD) for a in assets]
     failed = list(outcome.failed)
     if outcome.skipped:  # too big, found out from the download's real size
         ctx.records.note_members(

@@ -11,7 +11,7 @@ from enum import Enum
 from typing import Protocol
 
 from immich_gphotos.config import SyncSettings
-from immich_gphotos.gphotos.limits import MAX_BATCH, RAW_UPLOAD_LIMIT, RESUMABLE_CHUNK
+from immich_gphotos.gphotos.limits import MAX_BATCH, RAW_UPLOAD_LIMIT, RESUMABLE_REQUESTS
 from immich_gphotos.immich.models import ImmichAsset
 from immich_gphotos.state.views import GooglePart, StateView
 from immich_gphotos.sync.eligibility import skip_reason
@@ -35,6 +35,7 @@ class AlbumSpec:
     google_title: str
     assets: tuple[ImmichAsset, ...]
     kind: str = "album"  # "album" | "smart" (assets from a saved search)
+    listed: bool = True  # False: unchanged in Immich since its last complete sync, not listed
 
     @property
     def smart_id(self) -> str | None:
@@ -132,9 +133,7 @@ class Plan:
             for p in album.place:
                 if p.action is Action.UPLOAD:
                     size = p.asset.size or 0
-                    total += (
-                        1 if size <= RAW_UPLOAD_LIMIT else 1 + math.ceil(size / RESUMABLE_CHUNK)
-                    )
+                    total += 1 if size <= RAW_UPLOAD_LIMIT else RESUMABLE_REQUESTS
             total += math.ceil(len(album.removals) / MAX_BATCH)
         if self.follow is not None:
             total += self.follow.google_requests()
@@ -175,6 +174,11 @@ def build(
     uploads_left = options.limit
     plans = []
     for spec in albums:
+        if not spec.listed:  # unchanged since its last complete sync: nothing to decide
+            parts = tuple(sorted(state.parts.get(spec.immich_id, ()), key=lambda p: p.part))
+            in_sync = sum(1 for album_id, _ in state.placed if album_id == spec.immich_id)
+            plans.append(AlbumPlan(spec, False, (), (), (), 0, in_sync, (), 0, parts))
+            continue
         members = _with_motion_parts(spec.assets, sync, motion)
         motion_ids = {a.live_photo_video_id for a in spec.assets if a.live_photo_video_id}
         place: list[Placement] = []

@@ -1,0 +1,139 @@
+"""The upload pipeline (issue 13, item 1): uploads flow across batches while batchCreate runs one
+at a time in capture order; big files start early; a stop or the budget wastes no upload."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+from tests.helpers import run_cli, set_config
+from tests.standins.immich import Asset
+from tests.world import SYNCED, World
+
+MB = 1_000_000
+
+
+def _album(world: World, name: str, count: int, size: int = 64) -> list[Asset]:
+    lib = world.scenario.library
+    album = lib.add_album(name, world.scenario.me)
+    assets = [
+        lib.add_asset(world.scenario.me, f"{name}_{i:03d}.jpg", size=size, albums=[album])
+        for i in range(count)
+    ]
+    assert run_cli("albums", "add", name).returncode == 0
+    return assets
+
+
+def _creates(world: World) -> int:
+    return sum(1 for _, path in world.google.requests if path.endswith(":batchCreate"))
+
+
+def _watch(world: World, asset_id: str, then: threading.Event) -> list[bool]:
+    """Whether the original of ``asset_id`` was asked for before ``then`` was set; ``then`` is
+    set once it was, or after 30 s (so a run that never gets there still ends)."""
+    reached = threading.Event()
+    before: list[bool] = []
+    world.immich.on_original = lambda seen: reached.set() if seen == asset_id else None
+
+    def release() -> None:
+        before.append(reached.wait(30))
+        then.set()
+
+    threading.Thread(target=release, daemon=True).start()
+    return before
+
+
+def test_a_slow_first_item_does_not_hold_back_the_next_batchs_uploads(world3: World) -> None:
+    """The oldest photo's download stalls; the other workers go on into the next batch's items
+    (no barrier per 50), and the album still reads in capture order."""
+    assets = _album(world3, "Many", 60)
+    held = threading.Event()
+    world3.immich.held_assets[assets[0].id] = held
+    reached = _watch(world3, assets[55].id, then=held)
+    result = world3.sync("--album", "Many", "--concurrency", "2", "--json")
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert reached == [True], "an item of the second batch started while the first one waited"
+    world3.assert_mirrored("Many")
+    assert _creates(world3) == 2, "still full batches of 50: one of 50, one of 10"
+
+
+def test_big_files_start_first_and_land_in_capture_order(
+    world3: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from immich_gphotos.gphotos import uploads as google_uploads
+    from immich_gphotos.sync import uploads
+
+    monkeypatch.setattr(uploads, "RAW_UPLOAD_LIMIT", 10_000)  # "big": the resumable protocol
+    monkeypatch.setattr(google_uploads, "RAW_UPLOAD_LIMIT", 10_000)
+    lib = world3.scenario.library
+    album = lib.add_album("Trip", world3.scenario.me)
+    small = [lib.add_asset(world3.scenario.me, f"P{i}.jpg", albums=[album]) for i in range(12)]
+    video = lib.add_asset(world3.scenario.me, "LAST.mp4", size=50_000, albums=[album])
+    assert run_cli("albums", "add", "Trip").returncode == 0
+    result = world3.sync("--album", "Trip", "--concurrency", "2")
+    assert result.returncode == 0, result.stderr + result.stdout
+    first_two = [asset_id for asset_id, _ in world3.immich.ranges[:2]]
+    assert video.id in first_two, "the newest item, a big file, started with the first ones"
+    assert small[0].id in first_two, "the other worker took the oldest photo"
+    world3.assert_mirrored("Trip")  # batchCreate order keeps the album in capture order
+
+
+def test_a_short_original_fails_that_item_only(world3: World) -> None:
+    holidays = world3.album("Holidays").asset_ids
+    world3.immich.short_assets.add(holidays[2])
+    result = world3.sync("--json")
+    assert result.returncode == 1, result.stderr + result.stdout
+    data = json.loads(result.stdout)
+    assert (
+        data["failed"] == 1 and data["uploaded"] == sum(len(world3.eligible(n)) for n in SYNCED) - 1
+    )
+    world3.immich.short_assets.clear()
+    assert world3.sync().returncode == 0
+    world3.assert_mirrored(*SYNCED)  # the late item took its place between its neighbours
+
+
+def test_the_budget_stops_new_uploads_and_wastes_none(world3: World) -> None:
+    """At the budget no upload is made whose batchCreate the budget cannot cover: every token
+    made is used, and the next day finishes the job."""
+    _album(world3, "Many", 60)
+    set_config(world3.config, "google", "daily_request_budget", 30)
+    result = world3.sync("--album", "Many", "--json")
+    assert result.returncode == 6, result.stderr + result.stdout
+    assert json.loads(result.stdout)["stopped"] == "budget"
+    assert world3.google.library_requests <= 30
+    assert world3.google.uploads and all(u.used for u in world3.google.uploads.values()), (
+        "every upload made went into a batch"
+    )
+    with world3.state() as db:  # midnight Pacific passes
+        db.execute("UPDATE google_requests SET day = '2000-01-01'")
+    set_config(world3.config, "google", "daily_request_budget", 9500)
+    assert world3.sync("--album", "Many").returncode == 0
+    world3.assert_mirrored("Many")
+
+
+def test_a_signal_while_uploads_run_ahead_places_every_finished_upload(world3: World) -> None:
+    """SIGTERM (the stop event) while the first batch waits for a slow item and later uploads
+    are done: what is uploaded is created (in capture position), the rest stays pending, 130."""
+    import os
+    import signal
+
+    assets = _album(world3, "Many", 60)
+    held = threading.Event()
+    world3.immich.held_assets[assets[0].id] = held
+
+    def stop_then_release(seen: str) -> None:
+        if seen == assets[20].id:
+            os.kill(os.getpid(), signal.SIGTERM)  # the engine's handler sets the stop event
+            held.set()
+
+    world3.immich.on_original = stop_then_release
+    result = world3.sync("--album", "Many", "--concurrency", "2", "--json")
+    assert result.returncode == 130, result.stderr + result.stdout
+    assert json.loads(result.stdout)["stopped"] == "interrupted"
+    assert all(u.used for u in world3.google.uploads.values()), "no finished upload was lost"
+    placed = len(world3.google_album("Many").items)
+    assert 20 <= placed < 60
+    assert world3.sync("--album", "Many").returncode == 0
+    world3.assert_mirrored("Many")
