@@ -41,6 +41,7 @@ class RetryPolicy:
     cap: float = 30.0
     min_after_5xx: float = 0.0
     min_after_429: float = 0.0
+    broken_as_5xx: bool = False  # a broken connection waits as after a 5xx (Google asks so)
     statuses: frozenset[int] = RETRY_STATUSES
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
     rand: Callable[[], float] = field(default=random.random, compare=False)
@@ -88,7 +89,7 @@ class RetryPolicy:
                 if attempt >= self.attempts or not is_transient(exc):
                     raise
                 status = getattr(exc, "status", None)
-                if status is None:  # a broken connection: back off as after a 5xx
+                if status is None and self.broken_as_5xx:  # a broken connection
                     status = 500
                 self.sleep(self.delay(attempt, status, getattr(exc, "retry_after", None)))
                 if before_retry is not None:

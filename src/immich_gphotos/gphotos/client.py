@@ -57,7 +57,9 @@ from immich_gphotos.transport import (
 
 
 def google_retry_policy() -> RetryPolicy:
-    return RetryPolicy(attempts=5, base=1.0, cap=64.0, min_after_5xx=1.0, min_after_429=30.0)
+    return RetryPolicy(
+        attempts=5, base=1.0, cap=64.0, min_after_5xx=1.0, min_after_429=30.0, broken_as_5xx=True
+    )
 
 
 class GooglePhotosClient:
