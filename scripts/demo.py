@@ -149,13 +149,24 @@ def main() -> None:
         print(f"   (Google requests made by the second sync: {google.library_requests - before})")
         step("Status", "status", env=env)
         titles = sorted((a.title, len(a.items)) for a in google.albums.values() if not a.deleted)
-        print(
-            "\nThe stand-in Google now holds: " + ", ".join(f'"{t}" ({n} items)' for t, n in titles)
+        print()
+        _wrapped(
+            "The stand-in Google now holds: " + ", ".join(f'"{t}" ({n} items)' for t, n in titles)
         )
-    print(
-        f"\nDemo finished. Look around: config {config}, state, log and encrypted secrets in {home / 'state'}.\n"
-        f"Remove it with: rm -rf {home}"
+    print()
+    _wrapped(
+        f"Demo finished. Look around: config {config}, state, log and encrypted secrets in {home / 'state'}."
     )
+    print(f"Remove it with: rm -rf {home}")
+
+
+def _wrapped(text: str) -> None:
+    """The demo's own sentences, broken between words at the terminal's real width (paths whole)."""
+    import shutil
+    import textwrap
+
+    width = shutil.get_terminal_size((80, 24)).columns
+    print(textwrap.fill(text, width=max(40, width), break_long_words=False, break_on_hyphens=False))
 
 
 if __name__ == "__main__":

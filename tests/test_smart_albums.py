@@ -280,6 +280,7 @@ def test_json_outputs_say_which_kind(world3: World) -> None:
     smart = next(a for a in status["albums"] if a["kind"] == "smart")
     assert smart["smart_id"] == smart_id and smart["immich_id"] is None
     assert smart["in_sync"] == len(w.contents("Favs")) and smart["google_album_id"]
+    assert smart["google_url"] == f"https://photos.google.com/lr/album/{w.google_album('Favs').id}"
     assert all(a["kind"] == "album" for a in status["albums"] if a is not smart)
 
 

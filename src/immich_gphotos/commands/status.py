@@ -171,6 +171,7 @@ def collect(settings: Settings, check_immich: bool = True) -> StatusReport:
                     skipped=counts.skipped,
                     skipped_reasons=counts.skipped_reasons,
                     last_synced=counts.last_synced,
+                    google_url=counts.google_url,
                     kind="smart",
                     smart_id=smart.id,
                 )
