@@ -76,3 +76,21 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         if refused is not None:
             raise refused from None
         raise
+
+
+def read_meta(conn: sqlite3.Connection, key: str) -> str | None:
+    """A value of the ``meta`` table (None: not set)."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return None if row is None else str(row["value"])
+
+
+def write_meta(conn: sqlite3.Connection, key: str, value: str | None) -> None:
+    """Set (or, with None, delete) a ``meta`` value, inside the caller's transaction."""
+    if value is None:
+        conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+    else:
+        conn.execute(
+            "INSERT INTO meta(key, value) VALUES(?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from immich_gphotos.clock import iso, utcnow
-from immich_gphotos.state.db import transaction
+from immich_gphotos.state.db import read_meta, transaction, write_meta
 from immich_gphotos.state.views import FollowView, PlacedFacts, UploadNote
 
 # (asset id, old item, home Google album, rendition, Immich updatedAt, description digest)
@@ -255,16 +255,8 @@ class FollowRecords:
             )
 
     def get_meta(self, key: str) -> str | None:
-        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row["value"])
+        return read_meta(self.conn, key)
 
     def set_meta(self, key: str, value: str | None) -> None:
         with transaction(self.conn):
-            if value is None:
-                self.conn.execute("DELETE FROM meta WHERE key = ?", (key,))
-            else:
-                self.conn.execute(
-                    "INSERT INTO meta(key, value) VALUES(?, ?) "
-                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                    (key, value),
-                )
+            write_meta(self.conn, key, value)

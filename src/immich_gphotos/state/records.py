@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from immich_gphotos.clock import iso, utcnow
-from immich_gphotos.state.db import transaction
+from immich_gphotos.state.db import read_meta, transaction, write_meta
 from immich_gphotos.state.follow import REPLACED_ALBUM_KEY, stamp_placed
 from immich_gphotos.state.store import StateStore
 from immich_gphotos.state.views import (
@@ -97,26 +97,17 @@ class SyncRecords:
                 "created_at, verified_at, product_url) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
                 (album_id, part, google_album_id, title, client_id, now, now, product_url),
             )
-            self.conn.execute(
-                "DELETE FROM meta WHERE key = ?", (_album_intent_key(album_id, part),)
-            )
+            write_meta(self.conn, _album_intent_key(album_id, part), None)
 
     def begin_album_intent(self, album_id: str, part: int, title: str) -> None:
         """Before albums.create: a run that ends before the album is recorded leaves this behind,
         so the next run takes the album over instead of making a second one (committed alone)."""
         with transaction(self.conn):
-            self.conn.execute(
-                "INSERT INTO meta(key, value) VALUES(?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (_album_intent_key(album_id, part), title),
-            )
+            write_meta(self.conn, _album_intent_key(album_id, part), title)
 
     def album_intent(self, album_id: str, part: int) -> str | None:
         """The title of an albums.create for this part that a run began but never recorded."""
-        row = self.conn.execute(
-            "SELECT value FROM meta WHERE key = ?", (_album_intent_key(album_id, part),)
-        ).fetchone()
-        return None if row is None else str(row["value"])
+        return read_meta(self.conn, _album_intent_key(album_id, part))
 
     def mark_verified(self, google_album_id: str, product_url: str | None = None) -> None:
         with transaction(self.conn):
@@ -319,10 +310,8 @@ class SyncRecords:
         """Every Google album id the state records (for any album, selected or not), and the
         follow-through's "replaced" album: the tool's own, never one a lost state forgot."""
         known = {r[0] for r in self.conn.execute("SELECT google_album_id FROM google_albums")}
-        replaced = self.conn.execute(
-            "SELECT value FROM meta WHERE key = ?", (REPLACED_ALBUM_KEY,)
-        ).fetchone()
-        return known | ({replaced[0]} if replaced else set())
+        replaced = read_meta(self.conn, REPLACED_ALBUM_KEY)
+        return known | ({replaced} if replaced else set())
 
     def known_media_ids(self) -> set[str]:
         """Every Google media item the state knows it created (from any album)."""

@@ -12,7 +12,7 @@ from immich_gphotos.clock import iso, pacific_day, utcnow
 from immich_gphotos.errors import StateError
 from immich_gphotos.fileio import open_private, private_state_dir, state_writes
 from immich_gphotos.state import safety
-from immich_gphotos.state.db import connect, transaction
+from immich_gphotos.state.db import connect, read_meta, transaction, write_meta
 from immich_gphotos.text import clean, clean_opt
 
 STATE_FILE_NAME = "state.sqlite3"
@@ -88,19 +88,11 @@ class StateStore:
     # --- meta ---------------------------------------------------------------------------------
 
     def get_meta(self, key: str) -> str | None:
-        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row["value"])
+        return read_meta(self.conn, key)
 
     def set_meta(self, key: str, value: str | None) -> None:
         with transaction(self.conn):
-            if value is None:
-                self.conn.execute("DELETE FROM meta WHERE key = ?", (key,))
-            else:
-                self.conn.execute(
-                    "INSERT INTO meta(key, value) VALUES(?, ?) "
-                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                    (key, value),
-                )
+            write_meta(self.conn, key, value)
 
     def forget_google_objects(self) -> None:
         """A new OAuth client sees none of the old one's albums or items: start the Google side afresh."""
