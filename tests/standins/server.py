@@ -56,6 +56,11 @@ class StandInServer(ThreadingHTTPServer):
                 self._handle_request_noblock()
 
     def process_request(self, request: Any, client_address: Any) -> None:
+        # Answers go out at once, as from Node's http server (Immich) or Google's front ends:
+        # with Nagle's algorithm on, an answer written as headers then body waits for the
+        # client's delayed ACK, 40 ms a request on loopback, which no real server adds.
+        with contextlib.suppress(OSError):
+            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         thread = threading.Thread(
             target=self._handle_in_thread,
             args=(request, client_address),
