@@ -28,14 +28,13 @@ import json
 import random
 import re
 import secrets
-import tempfile
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from tests.standins.server import StandInServer
@@ -91,12 +90,33 @@ class Upload:
 
 @dataclass
 class Session:
+    """A resumable upload. Like Google, it keeps what it received in whole granules; it holds a
+    running SHA-1 (and the SHA-1 at the last granule boundary, to go back to after a break)
+    rather than the bytes, so a big upload costs the stand-in no more than a raw one."""
+
     raw_size: int
     mime: str
-    file: BinaryIO
     received: int = 0
     final: bool = False
     token: str | None = None
+    digest: Any = field(default_factory=hashlib.sha1)
+    kept: tuple[int, Any] = field(default_factory=lambda: (0, hashlib.sha1()))
+
+    def take(self, piece: bytes) -> None:
+        """Add received bytes, noting the digest at each granule boundary crossed."""
+        view = memoryview(piece)
+        while view:
+            room = GRANULARITY - self.received % GRANULARITY
+            part, view = view[:room], view[room:]
+            self.digest.update(part)
+            self.received += len(part)
+            if self.received % GRANULARITY == 0:
+                self.kept = (self.received, self.digest.copy())
+
+    def break_off(self) -> None:
+        """A connection dropped mid-body: what was kept is the last whole granule."""
+        self.received, digest = self.kept
+        self.digest = digest.copy()
 
 
 @dataclass
@@ -199,7 +219,6 @@ class GoogleStandIn:
         self.duplicates_apart = True  # the same bytes created twice by the app: two items
         # sha1 -> capture time (RFC 3339) or None: what Google would read from the file's EXIF
         self.capture_time: Callable[[str], str | None] = lambda sha1: None
-        self.tmp = tempfile.TemporaryDirectory(prefix="google-standin-")
         handler = type("Handler", (_Handler,), {"standin": self})
         self.httpd = StandInServer((host, port), handler, name="google-standin")
 
@@ -216,10 +235,6 @@ class GoogleStandIn:
 
     def stop(self) -> None:
         self.httpd.release()
-        for session in self.sessions.values():
-            with contextlib.suppress(Exception):
-                session.file.close()
-        self.tmp.cleanup()
 
     def __enter__(self) -> GoogleStandIn:
         return self.start()
@@ -696,9 +711,8 @@ class _Handler(BaseHTTPRequestHandler):
             if size < 0:
                 raise _bad("X-Goog-Upload-Raw-Size is required")
             sid = _new_id("sess")
-            spool = tempfile.TemporaryFile(dir=self.g.tmp.name)  # noqa: SIM115 (closed at finalize or stop)
             with self.g.lock:
-                self.g.sessions[sid] = Session(size, mime, spool)
+                self.g.sessions[sid] = Session(size, mime)
             return self._text(
                 "",
                 headers={
@@ -804,13 +818,10 @@ class _Handler(BaseHTTPRequestHandler):
             raise _bad(
                 f"Invalid X-Goog-Upload-Offset {offset}: {session.received} bytes were received."
             )
-        session.file.seek(offset)
         for piece, broken in self._read_body():
-            session.file.write(piece)
-            session.received += len(piece)
+            session.take(piece)
             if broken:  # Google keeps what it persisted, in whole granules
-                session.received -= session.received % GRANULARITY
-                session.file.truncate(session.received)
+                session.break_off()
                 return self._drop()
         finalize = command == "upload,finalize"
         if not finalize:
@@ -821,15 +832,10 @@ class _Handler(BaseHTTPRequestHandler):
             return self._text("", headers={"X-Goog-Upload-Status": "active"})
         if session.received != session.raw_size:
             raise _bad(f"Finalized with {session.received} bytes of {session.raw_size}.")
-        session.file.seek(0)
-        digest = hashlib.sha1()
-        while piece := session.file.read(1 << 20):
-            digest.update(piece)
         token = "upl-" + secrets.token_urlsafe(30)
         with self.g.lock:
             session.final, session.token = True, token
-            self.g.uploads[token] = Upload(_b64sha1(digest), session.raw_size, session.mime)
-        session.file.close()
+            self.g.uploads[token] = Upload(_b64sha1(session.digest), session.raw_size, session.mime)
         self._text(token, headers={"X-Goog-Upload-Status": "final"})
 
     # media items
