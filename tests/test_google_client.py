@@ -8,12 +8,19 @@ import hashlib
 import tracemalloc
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from immich_gphotos.budget import RequestBudget
-from immich_gphotos.errors import AuthError, QuotaReached, RemoteError, StorageFull
+from immich_gphotos.errors import (
+    AuthError,
+    QuotaReached,
+    RemoteError,
+    StorageFull,
+    Unreachable,
+)
 from immich_gphotos.gphotos.auth import TokenSource
 from immich_gphotos.gphotos.client import GooglePhotosClient, google_retry_policy
 from immich_gphotos.gphotos.client_secrets import load_client_secrets
@@ -302,6 +309,24 @@ def test_invalid_grant_explains_testing_status(google, tmp_path) -> None:
     assert "immich-gphotos auth" in str(caught.value) and "7 days" in str(caught.value)
 
 
+def test_an_unreachable_token_endpoint_is_exit_7_naming_it(google) -> None:
+    """The refresh goes through httpx (google-auth's transport); a refused connection is
+    reported as the network's problem, naming the endpoint, not as a refused login."""
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = dataclasses.replace(
+        load_client_secrets(google.secrets_path), token_uri=f"http://127.0.0.1:{port}/token"
+    )
+    refresh, _ = google.issue_tokens()
+    with pytest.raises(Unreachable) as caught:
+        TokenSource(client, refresh).token()
+    assert caught.value.exit_code == 7
+    assert f"127.0.0.1:{port}/token" in str(caught.value)
+
+
 def test_insufficient_scopes_names_auth(google, slept) -> None:
     client = load_client_secrets(google.secrets_path)
     refresh, _ = google.issue_tokens(scopes={APPEND})
@@ -456,3 +481,28 @@ def test_a_resumable_upload_is_two_requests_and_resumes_from_googles_offset(
     assert google.upload_bytes_received - sent_before < len(data) * 1.1, "resumed, not restarted"
     [again] = api.batch_create(album.id, [NewItem(token, "V2.mp4")])
     assert google.media[again.media_item_id].sha1 == _sha1(data)
+
+
+def test_budget_reads_the_days_count_once_then_keeps_it(tmp_path) -> None:
+    """The state is read at the first request and again only on a new Pacific day; every
+    request is still added to the state (a later run sees them all)."""
+    state = StateStore.open(tmp_path / "s")
+    state.add_requests(5, date(2026, 11, 30))
+    loads: list[date] = []
+    today = [date(2026, 11, 30)]
+
+    def load(day: date) -> int:
+        loads.append(day)
+        return state.requests_on(day)
+
+    budget = RequestBudget(8, load, state.add_requests, today=lambda: today[0])
+    for _ in range(3):
+        budget.take()
+    with pytest.raises(QuotaReached):
+        budget.take()
+    assert loads == [date(2026, 11, 30)]
+    assert state.requests_on(date(2026, 11, 30)) == 8
+    today[0] = date(2026, 12, 1)  # midnight Pacific: a new day's count
+    budget.take()
+    assert loads == [date(2026, 11, 30), date(2026, 12, 1)]
+    assert budget.used_today() == 1 and budget.sent == 4

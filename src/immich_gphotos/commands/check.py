@@ -75,7 +75,7 @@ def run_check(
         checks += [  # a smart album is keyed by its id and titled by the config
             AlbumToCheck(s.id, s.title, s.title, "smart") for s in smart
         ]
-        budget = day_budget(settings, stack)
+        budget = day_budget(state, stack, settings.google.daily_request_budget)
         report = CheckReport(repair=repair, estimate=estimate(records, checks, repair))
         if on_estimate is not None:
             on_estimate(CheckEstimate(report.estimate, budget.used_today(), budget.limit))

@@ -33,11 +33,15 @@ LOGIN_CHECK_EVERY = timedelta(hours=24)
 LOGIN_WARN_BEFORE = timedelta(hours=48)  # a login with an end date: warn, and notify once
 
 
-def day_budget(settings: Settings, stack: ExitStack) -> RequestBudget:
-    """The day's request count, kept in the state from the upload threads: its own connection
-    (WAL lets both write), one thread at a time."""
-    counter = StateStore.open(settings.state_dir)
-    stack.callback(counter.close)
+def day_budget(state: StateStore, stack: ExitStack, limit: int) -> RequestBudget:
+    """The day's request count, kept in the run's state file from the upload threads: its own
+    connection (WAL lets both write), one thread at a time. Each count is committed without an
+    fsync (synchronous=NORMAL): a killed process keeps every count, a power cut may lose the
+    last few, and no request waits on the disk (the state's own writes stay fsync'd)."""
+    conn = connect(state.path)
+    stack.callback(conn.close)
+    conn.execute("PRAGMA synchronous=NORMAL")
+    counter = StateStore(conn, state.path)  # the file the run opened and checked
     lock = threading.Lock()
 
     def add(n: int, day: Any) -> int:
@@ -48,7 +52,7 @@ def day_budget(settings: Settings, stack: ExitStack) -> RequestBudget:
         with lock:
             return counter.requests_on(day)
 
-    return RequestBudget(settings.google.daily_request_budget, load, add)
+    return RequestBudget(limit, load, add)
 
 
 def check_login_daily(state: StateStore, tokens: TokenSource) -> None:

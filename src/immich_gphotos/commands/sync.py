@@ -302,7 +302,7 @@ class _Run:
         secrets.append(refresh)  # masked in the log file from here on
         if state.get_meta(account.CLIENT_META_KEY) is None:
             state.set_meta(account.CLIENT_META_KEY, client.client_id)
-        budget = runs.day_budget(settings, self.stack)
+        budget = runs.day_budget(state, self.stack, settings.google.daily_request_budget)
         tokens = TokenSource(client, refresh)
         runs.check_login_daily(state, tokens)
         google = self.stack.enter_context(
