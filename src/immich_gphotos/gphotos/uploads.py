@@ -116,7 +116,7 @@ class ByteUploads:
 
         def once() -> str:
             # The whole rest of the file in one "upload, finalize" request: every request
-            # counts against the daily quota, and the bytes stream through in 1 MiB pieces
+            # counts against the daily quota, and the bytes stream through in 256 KiB pieces
             # whatever the request's length. After a break, Google says how much it kept.
             offset = position["offset"]
             n = size - offset
