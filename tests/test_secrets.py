@@ -8,8 +8,10 @@ import stat
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from immich_gphotos.credentials.backends import open_store
 from immich_gphotos.credentials.base import IMMICH_API_KEY
@@ -281,3 +283,66 @@ def test_auto_prefers_the_unlocked_keyring(secret_service: None, tmp_path: Path)
     assert open_store("auto", tmp_path).name == "keyring"
     (tmp_path / "secrets.enc").write_text("{}")  # an existing secrets file wins: cron set it up
     assert open_store("auto", tmp_path).name == "file"
+
+
+class _CountingScrypt:
+    """cryptography's Scrypt, counting derivations (it is a native class: wrapped, not patched)."""
+
+    made = 0
+
+    def __init__(self, **kwargs: Any) -> None:
+        type(self).made += 1
+        self._real = Scrypt(**kwargs)  # the real one, imported before the test swaps it
+
+    def derive(self, data: bytes) -> bytes:
+        return self._real.derive(data)
+
+
+def test_prefetch_derives_the_key_once_on_a_thread_and_the_read_uses_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cryptography.hazmat.primitives.kdf import scrypt
+
+    from immich_gphotos.credentials import backends, file_store
+
+    path = tmp_path / "secrets.enc"
+    FileStore(path).set(IMMICH_API_KEY, SECRET)
+    monkeypatch.setattr(file_store, "_derived", {})
+    monkeypatch.setattr(scrypt, "Scrypt", _CountingScrypt)
+    _CountingScrypt.made = 0
+    backends.prefetch("auto", tmp_path)
+    (pending,) = file_store._derived.values()
+    pending.result(timeout=60)  # derived on its own thread
+    assert FileStore(path).get(IMMICH_API_KEY) == SECRET
+    assert FileStore(path).get(IMMICH_API_KEY) == SECRET  # a new store, the same process
+    assert _CountingScrypt.made == 1
+    backends.prefetch("keyring", tmp_path)  # the keyring backend never reads the file
+    assert _CountingScrypt.made == 1
+
+
+@pytest.mark.parametrize("problem", ["no passphrase", "wrong passphrase", "damaged"])
+def test_prefetch_leaves_every_problem_to_the_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, problem: str
+) -> None:
+    from immich_gphotos.credentials import backends, file_store
+
+    path = tmp_path / "secrets.enc"
+    FileStore(path).set(IMMICH_API_KEY, SECRET)
+    monkeypatch.setattr(file_store, "_derived", {})
+    if problem == "no passphrase":
+        monkeypatch.delenv("IMMICH_GPHOTOS_PASSPHRASE")
+    elif problem == "wrong passphrase":
+        monkeypatch.setenv("IMMICH_GPHOTOS_PASSPHRASE", "not the passphrase")
+    else:
+        path.write_text('{"format": "immich-gphotos-secrets", "kdf": {"n": "x"}}')
+    backends.prefetch("auto", tmp_path)
+    for pending in list(file_store._derived.values()):
+        pending.result(timeout=60)
+    with pytest.raises(SecretsUnavailable) as caught:
+        FileStore(path).get(IMMICH_API_KEY)
+    expected = {
+        "no passphrase": "IMMICH_GPHOTOS_PASSPHRASE",
+        "wrong passphrase": "Wrong passphrase",
+    }
+    assert expected.get(problem, "damaged") in str(caught.value)
+    assert caught.value.exit_code == 4

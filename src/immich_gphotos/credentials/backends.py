@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from immich_gphotos.credentials import file_store
 from immich_gphotos.credentials.base import SECRETS_FILE_NAME, SecretStore
 from immich_gphotos.credentials.file_store import FileStore
 from immich_gphotos.credentials.keyring_store import KeyringStore, keyring_problem
 from immich_gphotos.errors import SecretsUnavailable
+
+
+def prefetch(backend: str, state_dir: Path) -> None:
+    """Start deriving the secrets file's key where ``open_store`` will read that file (see
+    ``file_store.prefetch``); never probes the keyring."""
+    secrets_file = state_dir / SECRETS_FILE_NAME
+    if backend != "keyring" and secrets_file.exists():
+        file_store.prefetch(secrets_file)
 
 
 def file_backend_chosen(backend: str, state_dir: Path) -> str | None:
