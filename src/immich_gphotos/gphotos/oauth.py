@@ -204,8 +204,9 @@ def is_redirect(line: str) -> bool:
 def refresh_access_token(client: ClientSecrets, refresh_token: str) -> tuple[str, float | None]:
     """A fresh access token and the seconds it stays valid, through google-auth."""
     import google.auth.exceptions
-    from google.auth.transport.requests import Request
     from google.oauth2.credentials import Credentials
+
+    from immich_gphotos.gphotos.token_transport import HttpxRequest
 
     credentials = Credentials(
         token=None,
@@ -216,7 +217,8 @@ def refresh_access_token(client: ClientSecrets, refresh_token: str) -> tuple[str
         scopes=list(SCOPES),
     )
     try:
-        credentials.refresh(Request())
+        token_uri = urlsplit(client.token_uri)
+        credentials.refresh(HttpxRequest(f"{token_uri.scheme}://{token_uri.netloc}"))
     except google.auth.exceptions.RefreshError as exc:
         if "invalid_grant" in str(exc):
             raise AuthError(TESTING_HINT) from None
