@@ -140,3 +140,14 @@ def test_status_warns_about_a_readable_client_file(configured, config_path) -> N
     (config_path.parent / "client_secret.json").chmod(0o644)  # init's copy of the client JSON
     status = run_cli("status")
     assert "can be read by other users" in status.stderr and "chmod 600" in status.stderr
+
+
+def test_a_plain_http_client_never_sends_anything_but_plain_http() -> None:
+    """No CA bundle is loaded for a plain-http remote; so it must never be asked for https."""
+    from immich_gphotos.transport import make_client
+
+    calls: list[object] = []
+    http = make_client("http://127.0.0.1:9/api", event_hooks={"request": [calls.append]})
+    with http, pytest.raises(ValueError, match="plain http"):
+        http.get("https://127.0.0.1:9/elsewhere")
+    assert calls == [], "refused before anything else saw the request"
