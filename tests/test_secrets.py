@@ -346,3 +346,43 @@ def test_prefetch_leaves_every_problem_to_the_read(
     }
     assert expected.get(problem, "damaged") in str(caught.value)
     assert caught.value.exit_code == 4
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["sync", "--quiet"], ("sync", None)),
+        (["--config", "/c.toml", "sync"], ("sync", "/c.toml")),
+        (["sync", "--config=/c.toml", "--album", "x"], ("sync", "/c.toml")),
+        (["--debug", "status"], ("status", None)),
+        ([], (None, None)),
+        (["--", "sync"], (None, None)),
+    ],
+)
+def test_the_early_start_reads_the_command_and_config_roughly(
+    args: list[str], expected: tuple[str | None, str | None]
+) -> None:
+    from immich_gphotos.cli import early
+
+    assert early.command_and_config(args) == expected
+
+
+def test_sync_starts_deriving_the_key_before_it_is_parsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from immich_gphotos.cli import early
+    from immich_gphotos.credentials import file_store
+
+    state = tmp_path / "state"
+    state.mkdir()
+    FileStore(state / "secrets.enc").set(IMMICH_API_KEY, SECRET)
+    config = tmp_path / "config.toml"
+    config.write_text('[immich]\nurl = "http://127.0.0.1:9"\n[google]\nclient_secrets = "x"\n')
+    monkeypatch.setenv("IMMICH_GPHOTOS_STATE_DIR", str(state))
+    monkeypatch.setattr(file_store, "_derived", {})
+    for other in (["status"], ["sync", "--every", "1h"], ["sync", "--config", "/nowhere.toml"]):
+        early.start([*other, "--config", str(config)] if "--config" not in other else other)
+    assert file_store._derived == {}, "only a sync that will read these settings starts it"
+    early.start(["--config", str(config), "sync", "--quiet"])
+    (pending,) = file_store._derived.values()
+    assert pending.result(timeout=60)

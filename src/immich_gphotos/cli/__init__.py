@@ -112,6 +112,9 @@ def _say_hard_exit(as_json: bool) -> None:
 
 
 def _run(args: list[str], debug: bool, wiring: Wiring | None) -> tuple[int, str | None]:
+    from immich_gphotos.cli import early
+
+    early.start(args)  # before the imports and the parsing below, which run beside it
     import typer
 
     from immich_gphotos.cli.app import build_app

@@ -95,14 +95,11 @@ def sync(
                 allow_mass_removal=allow_mass_removal,
             ),
         )
-    from immich_gphotos.credentials.backends import prefetch
-
-    settings = load_settings(ctx, config)
-    prefetch(settings.secrets_backend, settings.state_dir)  # beside the imports below
     from immich_gphotos.commands.sync import run_options, run_sync
     from immich_gphotos.ui.console import is_tty, say, say_wrapped
     from immich_gphotos.ui.render import plan_lines
 
+    settings = load_settings(ctx, config)
     if not quiet:  # --quiet: the warning goes to the log file only (and `status` shows it)
         from immich_gphotos.security import security_warnings
         from immich_gphotos.ui.console import warn
