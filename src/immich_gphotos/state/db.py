@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -76,6 +76,16 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         if refused is not None:
             raise refused from None
         raise
+
+
+# ids bound into one ``IN (...)``: well under SQLITE_MAX_VARIABLE_NUMBER (999 before 3.32)
+CHUNK = 500
+
+
+def in_chunks(ids: Sequence[str], size: int = CHUNK) -> Iterator[Sequence[str]]:
+    """``ids`` in slices small enough for one ``IN (?, ?, ...)`` each."""
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 def read_meta(conn: sqlite3.Connection, key: str) -> str | None:

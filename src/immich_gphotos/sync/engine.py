@@ -65,7 +65,8 @@ class SyncEngine:
         )
         self._problems, self._seen = fetched.problems, fetched.albums
         specs = follow.before_planning(ctx, fetched.specs, self.selection)  # renames, replacements
-        state = ctx.records.snapshot([s.immich_id for s in specs])
+        listed = [s.immich_id for s in specs if s.listed]
+        state = ctx.records.snapshot([s.immich_id for s in specs], listed)
         motion = motion_parts(ctx.clients.immich, specs, ctx.sync.live_photos)
         plan = planner.build(specs, state, ctx.sync, ctx.options.plan, motion)
         plan = follow.after_planning(ctx, plan)  # edits, descriptions, titles changed in Immich
