@@ -127,7 +127,8 @@ def keep_backup(state: StateStore, log: logging.Logger) -> None:
 
 
 def remember(state: StateStore, value: str | None) -> None:
-    if value is not None:
+    """The outcome the notify command compares the next run's with (no write when the same)."""
+    if value is not None and value != state.get_meta(OUTCOME_KEY):
         state.set_meta(OUTCOME_KEY, value)
 
 

@@ -124,13 +124,16 @@ class FollowRecords:
     ) -> None:
         """(asset id, rendition, tag, seen updatedAt, description digest): what the items show,
         where that was unknown or only updatedAt moved; NULLs keep what was recorded."""
+        changes = [(*rest, asset_id) for asset_id, *rest in rows]
+        if not changes:
+            return
         with transaction(self.conn):
             self.conn.executemany(
                 "UPDATE assets SET rendition = coalesce(?, rendition), "
                 "rendition_tag = coalesce(?, rendition_tag), "
                 "seen_updated_at = coalesce(?, seen_updated_at), "
                 "description_sent = coalesce(?, description_sent) WHERE immich_id = ?",
-                [(*rest, asset_id) for asset_id, *rest in rows],
+                changes,
             )
 
     # --- descriptions and titles

@@ -252,16 +252,26 @@ class SyncRecords:
                 (len(asset_ids), google_album_id),
             )
 
-    def set_last_synced(self, album_id: str, name: str, google_title: str) -> None:
+    def set_last_synced(self, albums: Sequence[tuple[str, str, str]]) -> None:
+        """(album id, name, Google title) of each album this run synced: one transaction."""
+        if not albums:
+            return
+        now = iso(utcnow())
         with transaction(self.conn):
-            self.conn.execute(
+            self.conn.executemany(
                 "INSERT INTO albums(immich_id, name, google_title, last_synced) VALUES(?, ?, ?, ?) "
                 "ON CONFLICT(immich_id) DO UPDATE SET name = excluded.name, google_title = excluded.google_title, "
                 "last_synced = excluded.last_synced",
-                (album_id, name, google_title, iso(utcnow())),
+                [(album_id, name, title, now) for album_id, name, title in albums],
             )
 
     def ensure_album(self, album_id: str, name: str, google_title: str) -> None:
+        """The album's row, before anything is recorded for it; no write when it is as it was."""
+        row = self.conn.execute(
+            "SELECT name, google_title FROM albums WHERE immich_id = ?", (album_id,)
+        ).fetchone()
+        if row is not None and (row["name"], row["google_title"]) == (name, google_title):
+            return
         with transaction(self.conn):
             self.conn.execute(
                 "INSERT INTO albums(immich_id, name, google_title) VALUES(?, ?, ?) ON CONFLICT(immich_id) DO UPDATE SET "
