@@ -257,7 +257,7 @@ class SyncRecords:
         if not albums:
             return
         now = iso(utcnow())
-        with transaction(self.conn):
+        with transaction(self.conn, bookkeeping=True):  # the backup need not follow the times
             self.conn.executemany(
                 "INSERT INTO albums(immich_id, name, google_title, last_synced) VALUES(?, ?, ?, ?) "
                 "ON CONFLICT(immich_id) DO UPDATE SET name = excluded.name, google_title = excluded.google_title, "
