@@ -261,11 +261,13 @@ class FollowRecords:
     def replaced_in_use(self) -> list[str]:
         """Old items moved to the replaced album that an asset shows again (Google gave the same
         item back for the same bytes, e.g. an edit undone): they must leave that album."""
+        # a join, not IN (SELECT ... FROM assets): that list of every item is built each run
+        # (20 ms at 20,000 assets) even when nothing was ever replaced
         return [
             r[0]
             for r in self.conn.execute(
-                "SELECT old_media_item_id FROM replaced_items WHERE old_media_item_id IN "
-                "(SELECT google_media_item_id FROM assets WHERE google_media_item_id IS NOT NULL)"
+                "SELECT DISTINCT r.old_media_item_id FROM replaced_items r "
+                "JOIN assets a ON a.google_media_item_id = r.old_media_item_id ORDER BY 1"
             )
         ]
 
