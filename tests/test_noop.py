@@ -4,7 +4,12 @@ is not listed again; a change, a new setting, or a day passing lists it."""
 from __future__ import annotations
 
 import json
+import sqlite3
+from pathlib import Path
 
+import pytest
+
+from immich_gphotos.state import store as store_module
 from tests.helpers import set_config
 from tests.standins.immich import EPOCH
 from tests.world import SYNCED, World
@@ -125,3 +130,22 @@ def test_an_edit_in_an_unchanged_album_is_not_hidden_by_the_no_op(world3: World)
     assert json.loads(again.stdout)["replaced"] == 0
     asked = [p for _, p in world3.immich.requests[before:]]
     assert sorted(asked) == ["/api/albums", "/api/api-keys/me", "/api/server/version"], asked
+
+
+def test_a_no_op_commits_three_transactions_whatever_the_number_of_albums(
+    world3: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each commit is an fsync (synchronous=FULL): a no-op writes its run record (opened, then
+    closed) and when its albums were synced, all of them at once; nothing per album."""
+    assert world3.sync().returncode == 0
+    commits: list[str] = []
+    real = store_module.connect
+
+    def traced(path: Path | str) -> sqlite3.Connection:
+        conn = real(path)
+        conn.set_trace_callback(lambda sql: commits.append(sql) if sql == "COMMIT" else None)
+        return conn
+
+    monkeypatch.setattr(store_module, "connect", traced)
+    assert world3.sync().returncode == 0
+    assert len(commits) == 3, commits

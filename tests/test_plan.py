@@ -121,6 +121,19 @@ def test_live_photos() -> None:
     assert ("v1", "live photo video part") in [(a.id, r) for a, r in skipped.skips]
 
 
+def test_an_unlisted_album_plans_nothing_and_counts_what_the_state_says_is_placed() -> None:
+    """The no-op: an album Immich shows unchanged is not listed; its in-sync count comes from
+    the state's count (the snapshot reads no item of an unlisted album)."""
+    parts = {"a": (GooglePart(1, "g", "A", 7),)}
+    state = StateView(parts=parts, placed_count={"a": 7, "b": 3})
+    [album] = build(
+        [AlbumSpec("a", "A", "A", (), listed=False)], state, SyncSettings(), Options()
+    ).albums
+    assert album.in_sync == 7
+    assert (album.place, album.skips, album.removals, album.create) == ((), (), (), False)
+    assert album.parts == parts["a"]
+
+
 def test_mass_removal_guard() -> None:
     members = tuple(asset(i) for i in range(20))
     placed = {("a", a.id): "g" for a in members}

@@ -10,7 +10,7 @@ import pytest
 
 from immich_gphotos.clock import pacific_day
 from immich_gphotos.errors import StateError
-from immich_gphotos.state.db import connect
+from immich_gphotos.state.db import CHANGE_MARK_KEY, connect, read_meta, transaction
 from immich_gphotos.state.migrations import MIGRATIONS, migrate, migration, schema_version
 from immich_gphotos.state.store import StateStore
 
@@ -253,3 +253,27 @@ def test_a_version_2_state_gains_the_google_link_and_keeps_its_albums(tmp_path: 
     migrate(conn)
     row = conn.execute("SELECT google_album_id, product_url FROM google_albums").fetchone()
     assert tuple(row) == ("g1", None)
+
+
+def test_a_change_writes_a_new_mark_and_a_run_record_or_a_write_of_nothing_does_not(
+    tmp_path: Path,
+) -> None:
+    """The mark tells a backup it is behind (``safety.backup_holds_all``)."""
+    store = StateStore.open(tmp_path)
+
+    def mark() -> str | None:
+        return read_meta(store.conn, CHANGE_MARK_KEY)
+
+    first = mark()
+    assert first is not None, "a new schema is a change"
+    store.finish_run(store.start_run(), 0, uploaded=0)
+    assert mark() == first, "a run's own record"
+    with transaction(store.conn):
+        store.conn.execute("UPDATE albums SET name = 'x' WHERE immich_id = 'none'")
+    assert mark() == first, "nothing changed"
+    store.upsert_album("a", "A", "A")
+    second = mark()
+    assert second not in (None, first)
+    store.set_meta("anything", "1")
+    assert mark() not in (None, first, second)
+    store.close()

@@ -144,6 +144,65 @@ def test_a_finished_sync_leaves_a_consistent_private_backup_and_status_shows_it(
     assert "Backup:" in run_in_process("status").stdout
 
 
+def _placements(path: Path) -> list[tuple[str, str]]:
+    with sqlite3.connect(path) as db:
+        rows = db.execute("SELECT asset_id, google_album_id FROM album_assets ORDER BY 1, 2")
+        return [tuple(r) for r in rows]
+
+
+def _backup_status(world: World) -> tuple[str | None, bool]:
+    data = json.loads(run_in_process("status", "--json").stdout)
+    return data["state_backup"], data["state_backup_complete"]
+
+
+def test_a_no_op_keeps_the_backup_and_a_change_makes_a_new_one(world3: World) -> None:
+    """Copying a large state after every run costs a no-op most of its time; the copy it finds
+    already holds everything but the run records, so it is kept."""
+    assert world3.sync().returncode == 0
+    backup = _backup(world3)
+    made = backup.stat().st_mtime_ns
+    copy = backup.read_bytes()
+    assert world3.sync().returncode == 0  # nothing to do
+    assert backup.stat().st_mtime_ns == made and backup.read_bytes() == copy, "kept as it was"
+    assert _backup_status(world3)[1] is True
+    assert "holds every change" in run_in_process("status").stdout
+    world3.add_photo("Garden")
+    assert world3.sync().returncode == 0
+    assert backup.stat().st_mtime_ns != made, "a run that placed something copies the state"
+    assert _placements(backup) == _placements(_state(world3))
+
+
+def test_a_copy_a_run_missed_is_made_by_the_next_run_even_a_no_op(
+    world3: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run that placed items but made no copy (it failed to) leaves the backup behind: the
+    next finished run copies, although it changes nothing itself."""
+    assert world3.sync().returncode == 0
+    world3.add_photo("Garden")
+
+    def refused(*args: object, **kwargs: object) -> Path:
+        raise OSError("no space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr("immich_gphotos.state.safety.backup", refused)
+        assert world3.sync().returncode == 0, "a copy that fails never changes the exit code"
+    assert _placements(_backup(world3)) != _placements(_state(world3))
+    assert _backup_status(world3)[1] is False
+    assert "behind the state" in run_in_process("status").stdout
+    assert world3.sync().returncode == 0  # a no-op in Google
+    assert _placements(_backup(world3)) == _placements(_state(world3))
+    assert _backup_status(world3)[1] is True
+
+
+def test_a_day_old_backup_is_copied_again_even_by_a_no_op(world3: World) -> None:
+    assert world3.sync().returncode == 0
+    backup = _backup(world3)
+    old = backup.stat().st_mtime - 25 * 3600
+    os.utime(backup, (old, old))
+    assert world3.sync().returncode == 0
+    assert backup.stat().st_mtime > old + 24 * 3600, "copied again"
+
+
 def test_the_backup_holds_what_is_still_in_the_write_ahead_log(tmp_path: Path) -> None:
     """A file copy of a live WAL database misses what is not checkpointed; the backup API does not."""
     store = StateStore.open(tmp_path)

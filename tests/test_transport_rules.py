@@ -151,3 +151,32 @@ def test_a_plain_http_client_never_sends_anything_but_plain_http() -> None:
     with http, pytest.raises(ValueError, match="plain http"):
         http.get("https://127.0.0.1:9/elsewhere")
     assert calls == [], "refused before anything else saw the request"
+
+
+def test_one_tls_context_per_setting_and_a_renewed_ca_bundle_is_read_again(
+    tmp_path: Path,
+) -> None:
+    """Both clients of a run share one context (reading the CA bundle costs tens of ms); under
+    `sync --every` a homelab CA renewed in place is trusted by the next run's client."""
+    from immich_gphotos.immich.client import ImmichClient
+    from immich_gphotos.transport import tls_context
+    from tests.helpers import scenario_library, self_signed_cert
+    from tests.standins.immich import ImmichStandIn
+
+    assert tls_context(True) is tls_context(True)
+    (tmp_path / "old").mkdir()
+    (tmp_path / "new").mkdir()
+    old_cert, _ = self_signed_cert(tmp_path / "old")
+    new_cert, new_key = self_signed_cert(tmp_path / "new")
+    bundle = tmp_path / "ca.pem"
+    bundle.write_bytes(old_cert.read_bytes())
+    first = tls_context(str(bundle))
+    assert tls_context(str(bundle)) is first
+    library = scenario_library(big=False).library
+    with ImmichStandIn(library, version=3, tls=(str(new_cert), str(new_key))) as server:
+        bundle.write_bytes(new_cert.read_bytes())  # renewed in place
+        later = os.stat(bundle).st_mtime + 5
+        os.utime(bundle, (later, later))
+        assert tls_context(str(bundle)) is not first
+        with ImmichClient(server.url, GOOD_KEY, verify=str(bundle)) as client:
+            assert client.server_version().major == 3

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import os
 import random
+import ssl
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import TypeVar
@@ -139,6 +143,33 @@ def read_capped(response: httpx.Response, limit: int, remote: str) -> httpx.Resp
     return response
 
 
+def tls_context(verify: bool | str) -> ssl.SSLContext:
+    """The TLS context for a ``verify`` setting: True, the CA bundle httpx would use (certifi's,
+    or SSL_CERT_FILE / SSL_CERT_DIR); a path, that CA bundle file or directory; False, none
+    checked. Made once per process for each setting and bundle: building one reads the whole
+    bundle (20-40 ms), and a run's two clients want the same. A bundle file that changed (a
+    renewed homelab CA, under `sync --every`) is read again."""
+    stamp = None
+    if isinstance(verify, str):
+        with suppress(OSError):
+            found = os.stat(verify)
+            stamp = (found.st_mtime_ns, found.st_size)
+    env = (os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+    return _tls_context(verify, stamp, env)
+
+
+@functools.lru_cache(maxsize=8)
+def _tls_context(
+    verify: bool | str, stamp: tuple[int, int] | None, env: tuple[str | None, str | None]
+) -> ssl.SSLContext:
+    # ``stamp`` (the bundle file's mtime and size) and ``env`` only key the cache
+    if isinstance(verify, bool):
+        return httpx.create_ssl_context(verify=verify)  # its own rules for True, env included
+    if os.path.isdir(verify):  # what httpx does with a path (without its deprecation warning)
+        return ssl.create_default_context(capath=verify)
+    return ssl.create_default_context(cafile=verify)
+
+
 def make_client(
     base_url: str,
     *,
@@ -159,7 +190,7 @@ def make_client(
     return httpx.Client(
         base_url=base_url,
         headers={"User-Agent": USER_AGENT, **(headers or {})},
-        verify=verify,
+        verify=tls_context(verify),
         timeout=timeout or httpx.Timeout(30.0, connect=10.0),
         follow_redirects=False,
         event_hooks=hooks,

@@ -122,16 +122,18 @@ def record_hard_exit(state: StateStore, run_id: int, clients: Clients) -> None:
 
 
 def keep_backup(state: StateStore, log: logging.Logger) -> None:
-    """After a run that finished (its progress all saved): the consistent copy beside the state.
-    A copy that cannot be made is logged; it never changes the run's exit code."""
+    """After a run that finished (its progress all saved): the consistent copy beside the state,
+    made when the backup there lacks a change (a no-op keeps it; ``state.safety``). A copy that
+    cannot be made is logged; it never changes the run's exit code."""
     try:
-        state.backup()
+        state.backup(when_behind=True)
     except (AppError, OSError, sqlite3.Error) as exc:
         log.warning("the state backup was not made: %s", exc)
 
 
 def remember(state: StateStore, value: str | None) -> None:
-    if value is not None:
+    """The outcome the notify command compares the next run's with (no write when the same)."""
+    if value is not None and value != state.get_meta(OUTCOME_KEY):
         state.set_meta(OUTCOME_KEY, value)
 
 

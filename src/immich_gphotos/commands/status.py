@@ -75,9 +75,13 @@ class StatusReport:
     albums: list[AlbumStatus] = field(default_factory=list)
     runs: list[dict[str, Any]] = field(default_factory=list)
     secrets_error: str | None = None
-    # the consistent copy of the state made after the last finished run (None: none yet)
+    # when the consistent copy of the state was made (None: none yet): after the last finished
+    # run that changed the state (a no-op keeps the copy it finds), and at least daily
     state_backup: str | None = None
     state_backup_file: str | None = None
+    # the copy holds every change the state has (but the records of runs since); False: the
+    # next finished run makes a new one
+    state_backup_complete: bool = False
     # 0, or the exit code of what went wrong looking at Immich: 7 unreachable, 4 key refused
     exit_code: int = 0
 
@@ -178,6 +182,7 @@ def collect(settings: Settings, check_immich: bool = True) -> StatusReport:
             )
         runs = [asdict(r) for r in state.recent_runs(5)]
         made = backup_time(state.path)
+        complete = state.backup_holds_all()
     finally:
         state.close()
     pending = sum(a.pending for a in albums)
@@ -196,6 +201,7 @@ def collect(settings: Settings, check_immich: bool = True) -> StatusReport:
         secrets_error=secrets_error,
         state_backup=iso(made) if made else None,
         state_backup_file=str(backup_path(state.path)),
+        state_backup_complete=complete,
         exit_code=exit_code,
     )
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -57,14 +58,29 @@ def _path_of(conn: sqlite3.Connection) -> str:
     return ""
 
 
+# meta: a new random token from every transaction that changed the state, but for a run's own
+# bookkeeping; the backup holds the token of what it copied (``safety.backup_holds_all``)
+CHANGE_MARK_KEY = "change_mark"
+
+
 @contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+def transaction(
+    conn: sqlite3.Connection, *, bookkeeping: bool = False
+) -> Iterator[sqlite3.Connection]:
     """All or nothing: BEGIN IMMEDIATE … COMMIT, ROLLBACK on any error. A write the file system
-    refuses (full, read-only, permissions) is ``StateUnwritable`` (exit 9), not a bug."""
+    refuses (full, read-only, permissions) is ``StateUnwritable`` (exit 9), not a bug.
+
+    A transaction that changed a row writes a new change mark in the same commit, so the backup
+    can tell it is behind. ``bookkeeping``: what a run writes about itself (its record, when its
+    albums were synced), which the backup need not follow: no new mark. Anything else is marked,
+    a new kind of write included, so a copy is never skipped by forgetting to mark it."""
     try:
         conn.execute("BEGIN IMMEDIATE")
         try:
+            before = conn.total_changes
             yield conn
+            if not bookkeeping and conn.total_changes != before:
+                mark_changed(conn)
             conn.execute("COMMIT")
         except BaseException:  # a signal may land anywhere in here, even right after the COMMIT
             if conn.in_transaction:
@@ -76,6 +92,21 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         if refused is not None:
             raise refused from None
         raise
+
+
+def mark_changed(conn: sqlite3.Connection) -> None:
+    """A new change mark, inside the caller's transaction."""
+    write_meta(conn, CHANGE_MARK_KEY, os.urandom(8).hex())
+
+
+# ids bound into one ``IN (...)``: well under SQLITE_MAX_VARIABLE_NUMBER (999 before 3.32)
+CHUNK = 500
+
+
+def in_chunks(ids: Sequence[str], size: int = CHUNK) -> Iterator[Sequence[str]]:
+    """``ids`` in slices small enough for one ``IN (?, ?, ...)`` each."""
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 def read_meta(conn: sqlite3.Connection, key: str) -> str | None:

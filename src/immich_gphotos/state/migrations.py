@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Callable
 
 from immich_gphotos.errors import StateError
-from immich_gphotos.state.db import transaction
+from immich_gphotos.state.db import mark_changed, transaction
 
 Migration = Callable[[sqlite3.Connection], None]
 MIGRATIONS: list[Migration] = []
@@ -214,6 +214,7 @@ def migrate(conn: sqlite3.Connection, migrations: list[Migration] | None = None)
         with transaction(conn):
             _run_statements(conn, steps[number])
             conn.execute(f"PRAGMA user_version = {number + 1}")
+            mark_changed(conn)  # a new schema: the backup copies it
     return len(steps)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 
 from immich_gphotos.clock import iso, utcnow
@@ -33,29 +33,33 @@ class SyncRecords:
         """From an upload thread: what the upload sent, for the transaction that records it."""
         self.notes[asset_id] = note
 
-    def snapshot(self, album_ids: list[str]) -> StateView:
-        media: dict[str, str] = {}
-        media_of_asset: dict[str, str] = {}
-        refused: set[str] = set()
-        attempts: dict[str, int] = {}
-        rows = self.conn.execute(
-            "SELECT immich_id, checksum, google_media_item_id, status, attempts, ref_refused FROM assets"
+    def snapshot(
+        self, album_ids: Sequence[str], listed: Collection[str] | None = None
+    ) -> StateView:
+        """What the planner needs of these albums. ``listed``: those whose contents are planned
+        this run (default: all); of the others only their Google albums and how many items sit
+        in them are read, and with none listed no asset is read at all (the no-op)."""
+        listed = set(album_ids) if listed is None else set(listed) & set(album_ids)
+        media, media_of_asset, refused, attempts = (
+            self._library() if listed else ({}, {}, set(), {})
         )
-        for r in rows:
-            if r["google_media_item_id"]:
-                media.setdefault(r["checksum"], r["google_media_item_id"])
-                media_of_asset[r["immich_id"]] = r["google_media_item_id"]
-                if r["ref_refused"]:
-                    refused.add(r["google_media_item_id"])
-            if r["status"] == "failed":
-                attempts[r["immich_id"]] = r["attempts"]
-        wanted = set(album_ids)
-        placed = {
-            (r["album_id"], r["asset_id"]): r["google_album_id"]
+        placed: dict[tuple[str, str], str] = {}
+        for album_id in sorted(listed):
             for r in self.conn.execute(
-                "SELECT album_id, asset_id, google_album_id FROM album_assets WHERE google_album_id IS NOT NULL"
+                "SELECT asset_id, google_album_id FROM album_assets "
+                "WHERE album_id = ? AND google_album_id IS NOT NULL",
+                (album_id,),
+            ):
+                placed[(album_id, r["asset_id"])] = r["google_album_id"]
+        placed_count = {
+            album_id: int(
+                self.conn.execute(
+                    "SELECT count(*) FROM album_assets "
+                    "WHERE album_id = ? AND google_album_id IS NOT NULL",
+                    (album_id,),
+                ).fetchone()[0]
             )
-            if r["album_id"] in wanted
+            for album_id in album_ids
         }
         parts: dict[str, list[GooglePart]] = {}
         for r in self.conn.execute(
@@ -71,7 +75,28 @@ class SyncRecords:
             media_of_asset=media_of_asset,
             parts={k: tuple(sorted(v, key=lambda p: p.part)) for k, v in parts.items()},
             attempts=attempts,
+            placed_count=placed_count,
         )
+
+    def _library(self) -> tuple[dict[str, str], dict[str, str], set[str], dict[str, int]]:
+        """Every asset's item: by checksum (dedup across albums), by asset, the items Google
+        refused by reference, and the failed runs of failed assets."""
+        media: dict[str, str] = {}
+        media_of_asset: dict[str, str] = {}
+        refused: set[str] = set()
+        attempts: dict[str, int] = {}
+        for r in self.conn.execute(
+            "SELECT immich_id, checksum, google_media_item_id, status, attempts, ref_refused "
+            "FROM assets"
+        ):
+            if r["google_media_item_id"]:
+                media.setdefault(r["checksum"], r["google_media_item_id"])
+                media_of_asset[r["immich_id"]] = r["google_media_item_id"]
+                if r["ref_refused"]:
+                    refused.add(r["google_media_item_id"])
+            if r["status"] == "failed":
+                attempts[r["immich_id"]] = r["attempts"]
+        return media, media_of_asset, refused, attempts
 
     def verified_at(self, google_album_id: str) -> str | None:
         row = self.conn.execute(
@@ -227,16 +252,26 @@ class SyncRecords:
                 (len(asset_ids), google_album_id),
             )
 
-    def set_last_synced(self, album_id: str, name: str, google_title: str) -> None:
-        with transaction(self.conn):
-            self.conn.execute(
+    def set_last_synced(self, albums: Sequence[tuple[str, str, str]]) -> None:
+        """(album id, name, Google title) of each album this run synced: one transaction."""
+        if not albums:
+            return
+        now = iso(utcnow())
+        with transaction(self.conn, bookkeeping=True):  # the backup need not follow the times
+            self.conn.executemany(
                 "INSERT INTO albums(immich_id, name, google_title, last_synced) VALUES(?, ?, ?, ?) "
                 "ON CONFLICT(immich_id) DO UPDATE SET name = excluded.name, google_title = excluded.google_title, "
                 "last_synced = excluded.last_synced",
-                (album_id, name, google_title, iso(utcnow())),
+                [(album_id, name, title, now) for album_id, name, title in albums],
             )
 
     def ensure_album(self, album_id: str, name: str, google_title: str) -> None:
+        """The album's row, before anything is recorded for it; no write when it is as it was."""
+        row = self.conn.execute(
+            "SELECT name, google_title FROM albums WHERE immich_id = ?", (album_id,)
+        ).fetchone()
+        if row is not None and (row["name"], row["google_title"]) == (name, google_title):
+            return
         with transaction(self.conn):
             self.conn.execute(
                 "INSERT INTO albums(immich_id, name, google_title) VALUES(?, ?, ?) ON CONFLICT(immich_id) DO UPDATE SET "

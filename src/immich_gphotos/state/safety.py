@@ -11,6 +11,13 @@ The copy (``state.db.bak`` beside the state) is made with SQLite's online backup
 copies a consistent snapshot of a live WAL database (a file copy would not), into a temp file
 that is renamed over the old copy only when complete: a crash while copying keeps the last one.
 A state that fails its check is never copied over a good backup.
+
+A finished run copies the state only when the backup is behind it: every transaction that
+changes the state, but for a run's own bookkeeping (its record, when its albums were synced),
+writes a new change mark (``db.transaction``), and the copy carries the mark it was made with.
+When the marks agree the backup already holds everything but those run records, so a run that
+changed nothing (the no-op) keeps it rather than copy the whole database again; it is copied
+anyway once it is a day old.
 """
 
 from __future__ import annotations
@@ -18,14 +25,16 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from immich_gphotos.errors import StateError
 from immich_gphotos.fileio import _fsync_dir, open_private
+from immich_gphotos.state.db import CHANGE_MARK_KEY, mark_changed, read_meta, transaction
 from immich_gphotos.state.migrations import MIGRATIONS, migrate
 
 BACKUP_FILE_NAME = "state.db.bak"  # the name shared/SPEC.md gives it, whatever the state's own
+BACKUP_EVERY = timedelta(hours=24)  # copied at least this often, changed or not
 
 
 def backup_path(path: Path) -> Path:
@@ -38,6 +47,32 @@ def backup_time(path: Path) -> datetime | None:
         return datetime.fromtimestamp(backup_path(path).stat().st_mtime, UTC)
     except OSError:
         return None
+
+
+def backup_holds_all(conn: sqlite3.Connection, path: Path) -> bool:
+    """The backup carries the state's change mark: it holds every change but the run records
+    made since. False when there is no backup, or it cannot be read."""
+    mark = read_meta(conn, CHANGE_MARK_KEY)
+    bak = backup_path(path)
+    if mark is None or not bak.is_file():
+        return False
+    try:  # read-only and immutable: no lock, no -wal or -shm left beside the copy
+        copy = sqlite3.connect(f"{bak.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+        try:
+            copy.row_factory = sqlite3.Row
+            return read_meta(copy, CHANGE_MARK_KEY) == mark
+        finally:
+            copy.close()
+    except sqlite3.Error:
+        return False
+
+
+def backup_due(conn: sqlite3.Connection, path: Path, now: datetime) -> bool:
+    """After a finished run: copy unless the backup holds every change and is under a day old."""
+    made = backup_time(path)
+    if made is None or not timedelta(0) <= now - made < BACKUP_EVERY:
+        return True
+    return not backup_holds_all(conn, path)
 
 
 def damaged(path: Path, why: str) -> StateError:
@@ -109,6 +144,9 @@ def backup(conn: sqlite3.Connection, path: Path) -> Path:
     """A consistent copy of the live database beside it, replacing the last one only when
     complete and only when the state passes its check (a StateError says why not)."""
     check_sound(conn, path)
+    if read_meta(conn, CHANGE_MARK_KEY) is None:  # a state from before the marks: the first one
+        with transaction(conn):
+            mark_changed(conn)
     target = backup_path(path)
     partial = target.with_name(target.name + ".partial")
     with contextlib.suppress(FileNotFoundError):

@@ -78,9 +78,17 @@ class StateStore:
             raise
         return cls(conn, path)
 
-    def backup(self) -> Path:
-        """A consistent copy beside the state (``state.db.bak``), after a finished run."""
+    def backup(self, *, when_behind: bool = False) -> Path | None:
+        """A consistent copy beside the state (``state.db.bak``), after a finished run.
+        ``when_behind``: only when the backup lacks a change (or is a day old); None when the
+        copy there is kept (``safety``)."""
+        if when_behind and not safety.backup_due(self.conn, self.path, utcnow()):
+            return None
         return safety.backup(self.conn, self.path)
+
+    def backup_holds_all(self) -> bool:
+        """The backup holds every change the state has but the run records since (``safety``)."""
+        return safety.backup_holds_all(self.conn, self.path)
 
     def close(self) -> None:
         self.conn.close()
@@ -191,7 +199,7 @@ class StateStore:
     # --- runs ---------------------------------------------------------------------------------
 
     def start_run(self) -> int:
-        with transaction(self.conn):
+        with transaction(self.conn, bookkeeping=True):  # the run's own record: no new backup
             cur = self.conn.execute("INSERT INTO runs(started) VALUES(?)", (iso(utcnow()),))
         return int(cur.lastrowid or 0)
 
@@ -210,7 +218,7 @@ class StateStore:
         if unknown:
             raise ValueError(f"unknown run fields {sorted(unknown)}")
         assignments = "".join(f", {name} = :{name}" for name in counts)
-        with transaction(self.conn):
+        with transaction(self.conn, bookkeeping=True):
             self.conn.execute(
                 f"UPDATE runs SET finished = :finished, exit_code = :exit_code{assignments} WHERE id = :id",
                 {"finished": iso(utcnow()), "exit_code": exit_code, "id": run_id, **counts},

@@ -45,6 +45,9 @@ class StateView:
         default_factory=dict
     )  # album -> its Google albums
     attempts: Mapping[str, int] = field(default_factory=dict)  # asset id -> failed runs so far
+    # album -> how many of its items sit in its Google album(s): read for every album, listed
+    # or not (``placed`` holds only the listed albums' items)
+    placed_count: Mapping[str, int] = field(default_factory=dict)
 
 
 class BatchAssetFacts(AssetFacts, Protocol):

@@ -51,6 +51,7 @@ class SyncEngine:
         self._problems: dict[str, str] = {}  # album id -> why it could not be read from Immich
         self._seen: dict[str, ImmichAlbum] = {}  # album id -> what Immich's album list said
         self._complete: list[planner.AlbumSpec] = []  # listed and synced completely this run
+        self._synced: list[tuple[str, str, str]] = []  # (id, name, title): their last_synced
 
     @property
     def report(self) -> RunReport:
@@ -65,7 +66,8 @@ class SyncEngine:
         )
         self._problems, self._seen = fetched.problems, fetched.albums
         specs = follow.before_planning(ctx, fetched.specs, self.selection)  # renames, replacements
-        state = ctx.records.snapshot([s.immich_id for s in specs])
+        listed = [s.immich_id for s in specs if s.listed]
+        state = ctx.records.snapshot([s.immich_id for s in specs], listed)
         motion = motion_parts(ctx.clients.immich, specs, ctx.sync.live_photos)
         plan = planner.build(specs, state, ctx.sync, ctx.options.plan, motion)
         plan = follow.after_planning(ctx, plan)  # edits, descriptions, titles changed in Immich
@@ -105,6 +107,26 @@ class SyncEngine:
                 result.problems.append(problem)
                 ctx.report.albums.append(result)
                 ctx.reporter.log(f'smart album "{smart.title}": {problem}')
+        try:
+            self._sync_albums(plan)
+        except BaseException:
+            with suppress(Exception):  # the error that ended the run is the one to report
+                ctx.records.set_last_synced(self._synced)
+            raise
+        # when each album was last synced: one transaction for them all, not one per album
+        ctx.records.set_last_synced(self._synced)
+        follow.carry_out(ctx, plan)  # after every album is placed; nothing once the run ended
+        self._save_listings(follow.unsettled(plan))
+        if not ctx.ended and ctx.stop.is_set():  # a signal after the last album's work
+            ctx.report.stopped = "interrupted"
+        if not ctx.ended and any(a.deferred for a in plan.albums):
+            ctx.report.stopped = "limit"
+        ctx.report.google_requests = ctx.clients.budget.sent if ctx.clients.budget else 0
+        ctx.reporter.run_done(ctx.report)
+        return ctx.report
+
+    def _sync_albums(self, plan: Plan) -> None:
+        ctx = self.ctx
         for album in plan.albums:
             result = AlbumResult(
                 album.spec.immich_id,
@@ -126,15 +148,6 @@ class SyncEngine:
             with suppress(Stop):
                 self._sync_album(album, result)
             ctx.reporter.album_done(result)
-        follow.carry_out(ctx, plan)  # after every album is placed; nothing once the run ended
-        self._save_listings(follow.unsettled(plan))
-        if not ctx.ended and ctx.stop.is_set():  # a signal after the last album's work
-            ctx.report.stopped = "interrupted"
-        if not ctx.ended and any(a.deferred for a in plan.albums):
-            ctx.report.stopped = "limit"
-        ctx.report.google_requests = ctx.clients.budget.sent if ctx.clients.budget else 0
-        ctx.reporter.run_done(ctx.report)
-        return ctx.report
 
     def _sync_album(self, album: AlbumPlan, result: AlbumResult) -> None:
         ctx = self.ctx
@@ -175,7 +188,7 @@ class SyncEngine:
             result.in_sync = fresh.albums[0].in_sync
             self._place_all(fresh.albums[0], result)
         if not ctx.ended:
-            ctx.records.set_last_synced(spec.immich_id, spec.name, spec.google_title)
+            self._synced.append((spec.immich_id, spec.name, spec.google_title))
             complete = not (result.failed or album.deferred or album.removal_refused)
             if spec.listed and complete and spec.immich_id in self._seen:
                 self._complete.append(spec)  # its listing is saved after the follow-through

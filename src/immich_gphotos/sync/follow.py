@@ -34,6 +34,7 @@ from immich_gphotos.sync.followplan import (
     Replacement,
     build,
     follow_titles,
+    planned_assets,
     seen,
     to_probe,
 )
@@ -64,7 +65,7 @@ def after_planning(ctx: RunContext, plan: Plan) -> Plan:
     """The follow-through's plan: look at the edited renditions whose asset changed (Immich
     reads only), then decide (pure)."""
     records = FollowRecords(ctx.records.conn)
-    view = records.view()
+    view = records.view(planned_assets(plan.albums))
     probed: dict[str, str] = {}
     for asset in to_probe(plan.albums, view, ctx.sync):
         try:

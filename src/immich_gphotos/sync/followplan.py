@@ -172,6 +172,14 @@ class FollowPlan:
         return not (self.replacements or self.descriptions or self.renames)
 
 
+def planned_assets(albums: Sequence[AlbumPlan]) -> set[str]:
+    """The ids of every asset this run planned: an album's members (a listed album's; one not
+    listed has none) and what it places (motion parts of live photos). The follow-through
+    looks only at these, so only these are read from the state."""
+    ids = {asset.id for album in albums for asset in album.spec.assets}
+    return ids | {p.asset.id for album in albums for p in album.place}
+
+
 def _placed_assets(albums: Sequence[AlbumPlan], view: FollowView) -> list[ImmichAsset]:
     """Each asset the tool placed (in an album of this run), once, in album then capture order."""
     found: dict[str, ImmichAsset] = {}

@@ -176,7 +176,7 @@ def build(
     for spec in albums:
         if not spec.listed:  # unchanged since its last complete sync: nothing to decide
             parts = tuple(sorted(state.parts.get(spec.immich_id, ()), key=lambda p: p.part))
-            in_sync = sum(1 for album_id, _ in state.placed if album_id == spec.immich_id)
+            in_sync = state.placed_count.get(spec.immich_id, 0)
             plans.append(AlbumPlan(spec, False, (), (), (), 0, in_sync, (), 0, parts))
             continue
         members = _with_motion_parts(spec.assets, sync, motion)

@@ -179,6 +179,15 @@ def albums_lines(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _backup_note(report: StatusReport) -> str:
+    if report.state_backup is None:
+        return "never"
+    made = f"made {when(report.state_backup)}"
+    if report.state_backup_complete:
+        return f"{made}, holds every change"
+    return f"{made}, behind the state: the next finished sync or check copies it again"
+
+
 def status_lines(report: StatusReport) -> list[str]:
     """The status report as plain lines (readable in cron mail and on a terminal alike)."""
     from immich_gphotos.sync.report import human_bytes
@@ -188,7 +197,7 @@ def status_lines(report: StatusReport) -> list[str]:
         f"immich-gphotos {report.version}",
         f"Config:   {report.config_file}",
         f"State:    {report.state_dir}",
-        f"Backup:   {report.state_backup_file} ({when(report.state_backup)})",
+        f"Backup:   {report.state_backup_file} ({_backup_note(report)})",
         f"Secrets:  {report.secrets_backend}"
         + (f"  ({report.secrets_error})" if report.secrets_error else ""),
         "",
