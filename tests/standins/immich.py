@@ -446,10 +446,6 @@ class _Handler(BaseHTTPRequestHandler):
     standin: ImmichStandIn
     protocol_version = "HTTP/1.1"
     server_version = "immich-standin"
-    # TCP_NODELAY, as Immich's Node http server has it (noDelay defaults to true since Node 18):
-    # with Nagle on, each answer after the first on a kept-alive connection (headers, then body:
-    # two writes) waits for the client's delayed ACK, 40 ms a request no real server adds
-    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read outcomes, not logs
         pass
