@@ -122,11 +122,11 @@ def record_hard_exit(state: StateStore, run_id: int, clients: Clients) -> None:
 
 
 def keep_backup(state: StateStore, log: logging.Logger) -> None:
-    """After a run that finished (its progress all saved): the consistent copy beside the state,
-    made when the backup there lacks a change (a no-op keeps it; ``state.safety``). A copy that
-    cannot be made is logged; it never changes the run's exit code."""
+    """After a run that finished (its progress all saved): the consistent copy beside the state
+    (``state.safety``). A copy that cannot be made is logged; it never changes the run's exit
+    code."""
     try:
-        state.backup(when_behind=True)
+        state.backup()
     except (AppError, OSError, sqlite3.Error) as exc:
         log.warning("the state backup was not made: %s", exc)
 

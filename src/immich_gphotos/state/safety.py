@@ -12,12 +12,12 @@ copies a consistent snapshot of a live WAL database (a file copy would not), int
 that is renamed over the old copy only when complete: a crash while copying keeps the last one.
 A state that fails its check is never copied over a good backup.
 
-A finished run copies the state only when the backup is behind it: every transaction that
-changes the state, but for a run's own bookkeeping (its record, when its albums were synced),
-writes a new change mark (``db.transaction``), and the copy carries the mark it was made with.
-When the marks agree the backup already holds everything but those run records, so a run that
-changed nothing (the no-op) keeps it rather than copy the whole database again; it is copied
-anyway once it is a day old.
+Every finished run copies the state (shared/SPEC.md: "a consistent copy made after each
+successful run"); with the steady-state no-op's other costs gone, the copy is most of what it
+writes. Every transaction that changes the state, but for a run's own bookkeeping (its record,
+when its albums were synced), writes a new change mark (``db.transaction``), and the copy carries
+the mark it was made with: ``status`` says whether the backup holds every change (it does not
+after a run that failed, or whose copy could not be made).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from immich_gphotos.errors import StateError
@@ -34,7 +34,6 @@ from immich_gphotos.state.db import CHANGE_MARK_KEY, mark_changed, read_meta, tr
 from immich_gphotos.state.migrations import MIGRATIONS, migrate
 
 BACKUP_FILE_NAME = "state.db.bak"  # the name shared/SPEC.md gives it, whatever the state's own
-BACKUP_EVERY = timedelta(hours=24)  # copied at least this often, changed or not
 
 
 def backup_path(path: Path) -> Path:
@@ -65,14 +64,6 @@ def backup_holds_all(conn: sqlite3.Connection, path: Path) -> bool:
             copy.close()
     except sqlite3.Error:
         return False
-
-
-def backup_due(conn: sqlite3.Connection, path: Path, now: datetime) -> bool:
-    """After a finished run: copy unless the backup holds every change and is under a day old."""
-    made = backup_time(path)
-    if made is None or not timedelta(0) <= now - made < BACKUP_EVERY:
-        return True
-    return not backup_holds_all(conn, path)
 
 
 def damaged(path: Path, why: str) -> StateError:

@@ -78,12 +78,8 @@ class StateStore:
             raise
         return cls(conn, path)
 
-    def backup(self, *, when_behind: bool = False) -> Path | None:
-        """A consistent copy beside the state (``state.db.bak``), after a finished run.
-        ``when_behind``: only when the backup lacks a change (or is a day old); None when the
-        copy there is kept (``safety``)."""
-        if when_behind and not safety.backup_due(self.conn, self.path, utcnow()):
-            return None
+    def backup(self) -> Path:
+        """A consistent copy beside the state (``state.db.bak``), after a finished run."""
         return safety.backup(self.conn, self.path)
 
     def backup_holds_all(self) -> bool:
