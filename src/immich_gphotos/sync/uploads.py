@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -102,7 +101,7 @@ def upload_one(ctx: RunContext, asset: ImmichAsset) -> tuple[str, int]:
             ok = True
         finally:
             reporter.transfer_done(asset.id, ok)
-    ctx.token_born[asset.id] = time.monotonic()
+    ctx.token_born[asset.id] = ctx.monotonic()
     ctx.tokens[asset.id] = (token, size or 0)
     rendition.note(ctx, asset, first)
     return token, size or 0
