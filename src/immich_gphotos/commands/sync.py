@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass
@@ -52,6 +53,8 @@ class Wiring:
     # and the random delay added to the interval; None: a real wait and a random delay
     wait: Callable[[threading.Event, float], bool] | None = None
     jitter: Callable[[float], float] | None = None
+    # the engine's clock for the age of Google's upload tokens (hours); None: time.monotonic
+    monotonic: Callable[[], float] | None = None
 
 
 @dataclass
@@ -172,7 +175,7 @@ def _run_sync(
         if options.dry_run:
             immich.require_permissions()
             engine = _engine(
-                settings, Clients(immich, None), state, reporter, stop, options, selection
+                settings, Clients(immich, None), state, reporter, stop, options, selection, wiring
             )
             return SyncOutcome(plan=engine.prepare())
         run = _Run(settings, options, reporter, stop, stack, state, store, key, wiring)
@@ -188,11 +191,13 @@ def _engine(
     stop: threading.Event,
     options: RunOptions,
     selection: tuple[list[AlbumSelection], list[SmartAlbum]],
+    wiring: Wiring,
 ) -> SyncEngine:
     """The one place a SyncEngine is built."""
     albums, smart = selection
+    records, clock = SyncRecords(state), wiring.monotonic or time.monotonic
     return SyncEngine(
-        settings.sync, clients, SyncRecords(state), reporter, stop, options, albums, smart
+        settings.sync, clients, records, reporter, stop, options, albums, smart, clock
     )
 
 
@@ -243,6 +248,7 @@ class _Run:
                 self.stop,
                 self.options,
                 selection,
+                self.wiring,
             )
             expires = runs.login_expiry(state, notifier, engine.ctx.reporter)
             plan = engine.prepare()  # reads only: a signal here unwinds at once

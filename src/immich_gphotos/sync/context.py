@@ -4,6 +4,7 @@ report being built, and the rules for stopping (signal, budget, quota, storage, 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NoReturn, TypeVar
@@ -51,11 +52,14 @@ class RunContext:
     options: RunOptions
     report: RunReport = field(default_factory=RunReport)
     tokens: dict[str, tuple[str, int]] = field(default_factory=dict)  # asset id -> (token, bytes)
-    token_born: dict[str, float] = field(default_factory=dict)  # asset id -> monotonic time
+    token_born: dict[str, float] = field(default_factory=dict)  # asset id -> monotonic() then
     media_now: dict[str, str] = field(default_factory=dict)  # checksum -> item created this run
     uploads_left: int | None = None
     # the app's Google albums, listed once in a run and only when an album is about to be made
     google_albums: list[GoogleAlbum] | None = None
+    # the clock the upload tokens' ages are read on (``token_born``, the pipeline's TOKEN_HOLD
+    # and TOKEN_MAX_AGE); tests give a fake one to make hours pass without waiting
+    monotonic: Callable[[], float] = time.monotonic
 
     def __post_init__(self) -> None:
         self.uploads_left = self.options.limit

@@ -10,6 +10,7 @@ reference), ``parts`` (Google albums and their checks), ``removals``.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from contextlib import suppress
 
@@ -44,8 +45,9 @@ class SyncEngine:
         options: RunOptions,
         selection: list[AlbumSelection],
         smart: list[SmartAlbum] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.ctx = RunContext(sync, clients, records, reporter, stop, options)
+        self.ctx = RunContext(sync, clients, records, reporter, stop, options, monotonic=monotonic)
         self.selection = selection
         self.smart = smart or []
         self._problems: dict[str, str] = {}  # album id -> why it could not be read from Immich

@@ -22,7 +22,6 @@ of a transfer lasting most of a day) is uploaded again rather than used.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -173,7 +172,7 @@ class AlbumPipeline:
         ready = batch.ready
         for item in list(ready):  # a token too old to trust is uploaded again
             born = ctx.token_born.get(item.placement.asset.id)
-            if born is not None and time.monotonic() - born > TOKEN_MAX_AGE:
+            if born is not None and ctx.monotonic() - born > TOKEN_MAX_AGE:
                 ready.remove(item)
                 ctx.tokens.pop(item.placement.asset.id, None)
                 item.state = State.WAITING
@@ -200,7 +199,7 @@ class AlbumPipeline:
         for item in members + batch.left:
             item.state = State.DONE
         waiting = [
-            ctx.token_born.get(i.placement.asset.id, time.monotonic())
+            ctx.token_born.get(i.placement.asset.id, ctx.monotonic())
             for i in self.items[self.head :]
             if i.state is State.READY
         ]
@@ -224,7 +223,7 @@ class AlbumPipeline:
         with self.pool.lock:
             self.reserved -= requests_for(done.asset)
             if item.state is State.READY:
-                born = self.ctx.token_born.get(done.asset.id, time.monotonic())
+                born = self.ctx.token_born.get(done.asset.id, self.ctx.monotonic())
                 self.oldest_ready = born if self.oldest_ready is None else self.oldest_ready
             else:
                 self.creates_open -= 1
@@ -265,7 +264,7 @@ class AlbumPipeline:
     def _held(self, asset: ImmichAsset) -> bool:
         """Uploads run ahead of the batch being waited for while the oldest token waiting is
         younger than TOKEN_HOLD; past that, only the next batch's items start."""
-        if self.oldest_ready is None or time.monotonic() - self.oldest_ready < TOKEN_HOLD:
+        if self.oldest_ready is None or self.ctx.monotonic() - self.oldest_ready < TOKEN_HOLD:
             return False
         window = [
             i.placement.asset.id

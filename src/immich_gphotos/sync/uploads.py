@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -102,7 +101,7 @@ def upload_one(ctx: RunContext, asset: ImmichAsset) -> tuple[str, int]:
             ok = True
         finally:
             reporter.transfer_done(asset.id, ok)
-    ctx.token_born[asset.id] = time.monotonic()
+    ctx.token_born[asset.id] = ctx.monotonic()
     ctx.tokens[asset.id] = (token, size or 0)
     rendition.note(ctx, asset, first)
     return token, size or 0
@@ -211,10 +210,19 @@ class Transfers:
                 thread.join()
 
     def requeue(self, asset: ImmichAsset) -> None:
-        """Upload it again (its token grew too old waiting for its batch)."""
+        """Upload it again (its token grew too old waiting for its batch). The workers leave
+        once everything is uploaded, as they have by an album's last batch: if they had, one
+        starts again. After a stop (``halted``) none does, and the item stays pending."""
         with self.lock:
             self.started.discard(asset.id)
             (self._big if is_big(asset) else self._small).insert(0, asset)
+            if self.closed and not self.halted:
+                self.closed = False
+                worker = threading.Thread(
+                    target=self._work, name=f"upload-{len(self._threads)}", daemon=True
+                )
+                self._threads.append(worker)
+                worker.start()
             self.lock.notify_all()
 
     def finished(self) -> Finished | None:
