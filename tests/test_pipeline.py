@@ -137,3 +137,39 @@ def test_a_signal_while_uploads_run_ahead_places_every_finished_upload(world3: W
     assert 20 <= placed < 60
     assert world3.sync("--album", "Many").returncode == 0
     world3.assert_mirrored("Many")
+
+
+def test_a_bug_in_choosing_the_next_upload_ends_the_run_and_keeps_what_was_uploaded(
+    world3: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An exception where a worker picks its next item (the admission) used to end that worker
+    silently, and the placer waited for it forever. Now the run stops: what was uploaded is
+    placed in capture order, the bug is reported, and the next run finishes the album."""
+    from immich_gphotos.sync import pipeline
+
+    _album(world3, "Buggy", 8)
+    real = pipeline.AlbumPipeline._admit
+    calls = {"n": 0}
+
+    def admit(self: pipeline.AlbumPipeline, asset: object) -> object:
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise RuntimeError("planted admission bug")
+        return real(self, asset)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline.AlbumPipeline, "_admit", admit)
+    outcome: list[object] = []
+    run = threading.Thread(
+        target=lambda: outcome.append(world3.sync("--album", "Buggy", "--concurrency", "1")),
+        daemon=True,
+    )
+    run.start()
+    run.join(60)
+    assert not run.is_alive(), "the run ended rather than wait for a worker that was gone"
+    (result,) = outcome
+    assert result.returncode != 0 and "planted admission bug" in result.stderr  # type: ignore[attr-defined]
+    first = [world3.shown(a) for a in world3.eligible("Buggy")[:3]]
+    assert world3.contents("Buggy") == first, "the 3 uploaded before it, placed in order"
+    monkeypatch.setattr(pipeline.AlbumPipeline, "_admit", real)
+    assert world3.sync("--album", "Buggy").returncode == 0
+    world3.assert_mirrored("Buggy")

@@ -25,6 +25,7 @@ import math
 from dataclasses import dataclass, field
 from enum import Enum
 
+from immich_gphotos.errors import AppError
 from immich_gphotos.gphotos import limits
 from immich_gphotos.immich.models import ImmichAsset
 from immich_gphotos.sync.context import RunContext, Stop
@@ -89,6 +90,8 @@ class AlbumPipeline:
             self.pool.join()  # on an error: the transfers in flight end; their tokens stay in
             # ctx.tokens for a new try (a Google album deleted under us), or are dropped
         if self.pool.fatal is not None:
+            if not isinstance(self.pool.fatal, AppError):
+                raise self.pool.fatal  # a bug: what was uploaded is placed; say it as a bug
             ctx.fatal(self.pool.fatal)
         if self.budget_closed:  # an upload it could not cover was left for tomorrow
             budget = ctx.clients.budget

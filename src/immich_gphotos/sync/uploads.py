@@ -282,6 +282,15 @@ class Transfers:
         return None
 
     def _work(self) -> None:
+        try:
+            self._take_and_upload()
+        except Exception as exc:  # a bug in choosing (``admit``): stop, never leave the placer
+            with self.lock:  # waiting for a transfer no worker will report
+                self.fatal = self.fatal or exc
+                self.closed = self.halted = True
+                self.lock.notify_all()
+
+    def _take_and_upload(self) -> None:
         while (asset := self._next()) is not None:
             result = Finished(asset)
             try:
