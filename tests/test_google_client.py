@@ -309,9 +309,16 @@ def test_invalid_grant_explains_testing_status(google, tmp_path) -> None:
     assert "immich-gphotos auth" in str(caught.value) and "7 days" in str(caught.value)
 
 
+def _refresher(slept: list[float]):  # type: ignore[no-untyped-def]
+    from immich_gphotos.gphotos.oauth import TESTING_HINT
+    from immich_gphotos.gphotos.token_refresh import refresh, refresh_policy
+
+    return lambda client, token: refresh(client, token, TESTING_HINT, refresh_policy(slept.append))
+
+
 def test_an_unreachable_token_endpoint_is_exit_7_naming_it(google) -> None:
-    """The refresh goes through httpx (google-auth's transport); a refused connection is
-    reported as the network's problem, naming the endpoint, not as a refused login."""
+    """The refresh goes through httpx; a refused connection is tried again, then reported as
+    the network's problem, naming the endpoint, not as a refused login."""
     import socket
 
     with socket.socket() as probe:  # a port nothing listens on
@@ -321,10 +328,35 @@ def test_an_unreachable_token_endpoint_is_exit_7_naming_it(google) -> None:
         load_client_secrets(google.secrets_path), token_uri=f"http://127.0.0.1:{port}/token"
     )
     refresh, _ = google.issue_tokens()
+    slept: list[float] = []
     with pytest.raises(Unreachable) as caught:
-        TokenSource(client, refresh).token()
+        TokenSource(client, refresh, refresh=_refresher(slept)).token()
     assert caught.value.exit_code == 7
     assert f"127.0.0.1:{port}/token" in str(caught.value)
+    assert len(slept) == 2, "three tries"
+
+
+def test_a_token_endpoint_hiccup_is_tried_again(google) -> None:
+    client = load_client_secrets(google.secrets_path)
+    refresh, _ = google.issue_tokens()
+    google.faults.token_fail_next = [503, 500]
+    slept: list[float] = []
+    token = TokenSource(client, refresh, refresh=_refresher(slept)).token()
+    assert token and len(slept) == 2
+    google.faults.token_fail_next = [503, 503, 503]
+    with pytest.raises(Unreachable, match="answered 503"):
+        TokenSource(client, refresh, refresh=_refresher(slept)).token()
+
+
+def test_a_refused_refresh_names_googles_reason_made_inert(google) -> None:
+    client = dataclasses.replace(
+        load_client_secrets(google.secrets_path), client_secret="not-the-secret"
+    )
+    refresh, _ = google.issue_tokens()
+    with pytest.raises(AuthError) as caught:
+        TokenSource(client, refresh, refresh=_refresher([])).token()
+    assert caught.value.exit_code == 4
+    assert "invalid_client" in str(caught.value) and "immich-gphotos auth" in str(caught.value)
 
 
 def test_insufficient_scopes_names_auth(google, slept) -> None:

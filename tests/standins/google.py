@@ -129,6 +129,7 @@ class Faults:
     upload_break_rate: float = 0.0  # ... or through this share of upload bodies
     batch_answers_lost: int = 0  # the next N batchCreates act, then drop the connection unanswered
     invalid_grant: bool = False  # refresh tokens stop working (revoked, or 'Testing' expiry)
+    token_fail_next: list[int] = field(default_factory=list)  # statuses for the next /token calls
     daily_quota: int | None = None  # answer the daily-quota 429 past this many requests
     upload_url_base: str | None = None  # resumable sessions point here instead of at the stand-in
     pages: str | None = None  # albums.list and search pages: "repeat" (the same token again)
@@ -508,6 +509,11 @@ class _Handler(BaseHTTPRequestHandler):
     def token(self) -> None:
         form = self._form()
         self.g.token_requests.append({k: v for k, v in form.items() if k != "client_secret"})
+        with self.g.lock:
+            failing = self.g.faults.token_fail_next
+            status = failing.pop(0) if failing else None
+        if status is not None:
+            return self._json({"error": "internal_failure", "error_description": "Backend"}, status)
         if not self._client_ok(form):
             return self._json({"error": "invalid_client", "error_description": "Unauthorized"}, 401)
         grant = form.get("grant_type")

@@ -8,7 +8,6 @@ machine). Refreshing and revoking live here too.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import threading
@@ -202,39 +201,10 @@ def is_redirect(line: str) -> bool:
 
 
 def refresh_access_token(client: ClientSecrets, refresh_token: str) -> tuple[str, float | None]:
-    """A fresh access token and the seconds it stays valid, through google-auth."""
-    import google.auth.exceptions
-    from google.oauth2.credentials import Credentials
+    """A fresh access token and the seconds it stays valid (``token_refresh``)."""
+    from immich_gphotos.gphotos.token_refresh import refresh
 
-    from immich_gphotos.gphotos.token_transport import HttpxRequest
-
-    credentials = Credentials(
-        token=None,
-        refresh_token=refresh_token,
-        token_uri=client.token_uri,
-        client_id=client.client_id,
-        client_secret=client.client_secret,
-        scopes=list(SCOPES),
-    )
-    try:
-        token_uri = urlsplit(client.token_uri)
-        credentials.refresh(HttpxRequest(f"{token_uri.scheme}://{token_uri.netloc}"))
-    except google.auth.exceptions.RefreshError as exc:
-        if "invalid_grant" in str(exc):
-            raise AuthError(TESTING_HINT) from None
-        raise AuthError(
-            f"Google refused to refresh the login ({_first_line(exc)}); run `immich-gphotos auth`."
-        ) from None
-    except google.auth.exceptions.TransportError as exc:
-        raise Unreachable(
-            f"Cannot reach Google's token endpoint {client.token_uri} ({_first_line(exc)}); check the network."
-        ) from None
-    expiry = credentials.expiry  # naive UTC, as google-auth keeps it
-    if expiry is None:
-        return str(credentials.token), None
-    from datetime import UTC, datetime
-
-    return str(credentials.token), (expiry.replace(tzinfo=UTC) - datetime.now(UTC)).total_seconds()
+    return refresh(client, refresh_token, TESTING_HINT)
 
 
 def revoke(
@@ -268,10 +238,3 @@ def _seconds(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return seconds if seconds > 0 else None
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc.args[0]) if exc.args else str(exc)
-    with contextlib.suppress(Exception):
-        text = text.splitlines()[0]
-    return text[:200]
