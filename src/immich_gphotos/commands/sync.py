@@ -153,16 +153,18 @@ def _run_sync(
         )
     wiring = wiring or Wiring()
     store = open_store(settings.secrets_backend, settings.state_dir)
-    key = immich_api_key(store)
-    if not key:
-        raise AuthError(
-            "No Immich API key is stored; run `immich-gphotos init` (or set IMMICH_API_KEY)."
-        )
     stop = stop or threading.Event()
     with ExitStack() as stack:
+        # the lock and the state first: they need no secret, and the key of a secrets file
+        # may still be being derived (``cli.early``)
         stack.enter_context(RunLock(settings.state_dir))
         state = runs.open_state(settings, options.dry_run)
         stack.callback(state.close)
+        key = immich_api_key(store)
+        if not key:
+            raise AuthError(
+                "No Immich API key is stored; run `immich-gphotos init` (or set IMMICH_API_KEY)."
+            )
         immich = stack.enter_context(
             ImmichClient(
                 settings.immich.url,
