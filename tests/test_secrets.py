@@ -380,9 +380,45 @@ def test_sync_starts_deriving_the_key_before_it_is_parsed(
     config.write_text('[immich]\nurl = "http://127.0.0.1:9"\n[google]\nclient_secrets = "x"\n')
     monkeypatch.setenv("IMMICH_GPHOTOS_STATE_DIR", str(state))
     monkeypatch.setattr(file_store, "_derived", {})
-    for other in (["status"], ["sync", "--every", "1h"], ["sync", "--config", "/nowhere.toml"]):
+    for other in (["status"], ["init"], ["sync", "--config", "/nowhere.toml"]):
         early.start([*other, "--config", str(config)] if "--config" not in other else other)
     assert file_store._derived == {}, "only a sync that will read these settings starts it"
     early.start(["--config", str(config), "sync", "--quiet"])
     (pending,) = file_store._derived.values()
     assert pending.result(timeout=60)
+
+
+def test_a_passphrase_or_config_from_a_pipe_is_left_for_the_command_to_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pipe (``<(pass show ...)``) can be read once: the early start must not empty it."""
+    from immich_gphotos.cli import early
+    from immich_gphotos.credentials import file_store
+
+    state = tmp_path / "state"
+    state.mkdir()
+    FileStore(state / "secrets.enc").set(IMMICH_API_KEY, SECRET)
+    config = tmp_path / "config.toml"
+    config.write_text('[immich]\nurl = "http://127.0.0.1:9"\n[google]\nclient_secrets = "x"\n')
+    monkeypatch.setenv("IMMICH_GPHOTOS_STATE_DIR", str(state))
+    monkeypatch.setattr(file_store, "_derived", {})
+    passphrase = os.environ["IMMICH_GPHOTOS_PASSPHRASE"]
+    monkeypatch.delenv("IMMICH_GPHOTOS_PASSPHRASE")
+    read_end, write_end = os.pipe()
+    os.write(write_end, passphrase.encode() + b"\n")
+    os.close(write_end)
+    monkeypatch.setenv("IMMICH_GPHOTOS_PASSPHRASE_FILE", f"/dev/fd/{read_end}")
+    try:
+        early.start(["--config", str(config), "sync"])
+        assert file_store._derived == {}, "the pipe was not read ahead"
+        assert FileStore(state / "secrets.enc").get(IMMICH_API_KEY) == SECRET
+    finally:
+        os.close(read_end)
+    config_pipe, writer = os.pipe()
+    os.write(writer, config.read_bytes())
+    os.close(writer)
+    try:
+        early.start(["--config", f"/dev/fd/{config_pipe}", "sync"])
+        assert os.read(config_pipe, 1 << 16) == config.read_bytes(), "left whole for the command"
+    finally:
+        os.close(config_pipe)

@@ -28,12 +28,16 @@ def command_and_config(args: list[str]) -> tuple[str | None, str | None]:
 
 
 def start(args: list[str]) -> None:
+    """For `sync`, start deriving the key. Only regular files are read ahead: a config given as
+    a pipe (``--config <(envsubst < tmpl)``) can be read once, and the command must get it."""
     command, config = command_and_config(args)
-    if command != "sync" or "--every" in args:  # a loop re-reads its settings each run
+    if command != "sync":
         return
     from immich_gphotos import config as config_mod
     from immich_gphotos.credentials.backends import prefetch
 
     with contextlib.suppress(Exception):  # the command reports whatever is wrong
-        settings = config_mod.load(config_mod.config_path(config))
-        prefetch(settings.secrets_backend, settings.state_dir)
+        path = config_mod.config_path(config)
+        if path.is_file():
+            settings = config_mod.load(path)
+            prefetch(settings.secrets_backend, settings.state_dir)

@@ -116,7 +116,12 @@ def _cost_in_range(n: int, r: int, p: int) -> bool:
 
 def prefetch(path: Path) -> None:
     """Start deriving the key of the secrets file at ``path`` on a thread, when the passphrase
-    is at hand and the file looks whole; otherwise do nothing (the read will say why)."""
+    is at hand and the file looks whole; otherwise do nothing (the read will say why). A
+    passphrase file that is not a regular file (a pipe: ``<(pass show ...)``) is left alone: it
+    can be read only once, and the command's own read must get it."""
+    named = os.environ.get(ENV_PASSPHRASE_FILE)
+    if not os.environ.get(ENV_PASSPHRASE) and named and not Path(named).is_file():
+        return
     try:
         passphrase = read_passphrase()
         envelope = json.loads(path.read_text(encoding="utf-8"))
