@@ -346,6 +346,11 @@ def test_a_token_endpoint_hiccup_is_tried_again(google) -> None:
     google.faults.token_fail_next = [503, 503, 503]
     with pytest.raises(Unreachable, match="answered 503"):
         TokenSource(client, refresh, refresh=_refresher(slept)).token()
+    slept.clear()
+    google.faults.token_fail_next = [429]
+    with pytest.raises(Unreachable, match="slow down") as caught:
+        TokenSource(client, refresh, refresh=_refresher(slept)).token()
+    assert caught.value.exit_code == 7 and slept == [], "a 429 is not tried again within seconds"
 
 
 def test_a_refused_refresh_names_googles_reason_made_inert(google) -> None:

@@ -19,17 +19,19 @@ from immich_gphotos.errors import AuthError, Unreachable
 from immich_gphotos.gphotos.client_secrets import ClientSecrets
 from immich_gphotos.text import clean
 from immich_gphotos.transport import (
-    RETRY_STATUSES,
+    MAX_ERROR_BYTES,
     RetryPolicy,
     describe_transport_error,
+    is_tls_error,
     make_client,
+    read_capped,
 )
 
 TIMEOUT = httpx.Timeout(60.0, connect=15.0)
 
 
 class _Transient(Unreachable):
-    """A 5xx, 408 or 429 from the token endpoint: tried again, then reported as unreachable."""
+    """A 5xx or 408 from the token endpoint: tried again, then reported as unreachable."""
 
     def __init__(self, message: str, status: int) -> None:
         super().__init__(message)
@@ -44,12 +46,13 @@ def refresh_policy(sleep: Callable[[float], None] = time.sleep) -> RetryPolicy:
 def refresh(
     client: ClientSecrets,
     refresh_token: str,
-    invalid_grant: str,
+    expired_message: str,
     retry: RetryPolicy | None = None,
 ) -> tuple[str, float | None]:
     """The new access token and the seconds it stays valid (None when Google does not say).
-    A refused login is ``AuthError`` (``invalid_grant`` the message for an expired or revoked
-    one); an endpoint that cannot be reached, or keeps failing, is ``Unreachable``."""
+    A refused login is ``AuthError`` (``expired_message`` for invalid_grant: an expired or
+    revoked login); an endpoint that cannot be reached, keeps failing or asks us to slow down
+    is ``Unreachable`` (the next run tries again; a 429 is not retried within seconds)."""
     where = urlsplit(client.token_uri)
     form = {
         "grant_type": "refresh_token",
@@ -61,13 +64,23 @@ def refresh(
     def once() -> httpx.Response:
         try:
             with make_client(f"{where.scheme}://{where.netloc}", timeout=TIMEOUT) as http:
-                response = http.post(client.token_uri, data=form)
+                request = http.build_request("POST", client.token_uri, data=form)
+                response = read_capped(
+                    http.send(request, stream=True), MAX_ERROR_BYTES, "Google's token endpoint"
+                )
         except httpx.TransportError as exc:
             raise Unreachable(
                 f"Cannot reach Google's token endpoint {client.token_uri} "
-                f"({describe_transport_error(exc)}); check the network."
+                f"({describe_transport_error(exc)}); check the network.",
+                retryable=not is_tls_error(exc),  # a refused certificate stays refused
             ) from None
-        if response.status_code in RETRY_STATUSES:
+        if response.status_code == 429:
+            raise Unreachable(
+                f"Google's token endpoint {client.token_uri} asks to slow down (429); the next "
+                "run tries again.",
+                retryable=False,
+            )
+        if response.status_code >= 500 or response.status_code == 408:
             raise _Transient(
                 f"Google's token endpoint {client.token_uri} answered {response.status_code} "
                 "several times; try again later.",
@@ -75,9 +88,7 @@ def refresh(
             )
         return response
 
-    response = (retry or refresh_policy()).call(
-        once, transient=lambda exc: isinstance(exc, _Transient) or _broken(exc)
-    )
+    response = (retry or refresh_policy()).call(once)
     try:
         answer = response.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -87,7 +98,7 @@ def refresh(
     if response.status_code != 200:
         error = clean(str(answer.get("error") or f"HTTP {response.status_code}"))[:100]
         if error == "invalid_grant":
-            raise AuthError(invalid_grant)
+            raise AuthError(expired_message)
         detail = clean(str(answer.get("error_description") or ""))[:200]
         said = f"{error}: {detail}" if detail else error
         raise AuthError(f"Google refused to refresh the login ({said}); run `immich-gphotos auth`.")
@@ -99,8 +110,3 @@ def refresh(
     lifetime = answer.get("expires_in")
     seconds = float(lifetime) if isinstance(lifetime, int | float) and lifetime > 0 else None
     return token, seconds
-
-
-def _broken(exc: BaseException) -> bool:
-    """A connection that broke or was refused: worth another try (not a TLS refusal)."""
-    return isinstance(exc, Unreachable) and not isinstance(exc, _Transient) and exc.retryable
