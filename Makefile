@@ -26,7 +26,7 @@ PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --ignore
 # src/ is compiled first: the CLI's child processes then start from bytecode even where
 # PYTHONDONTWRITEBYTECODE is set (as on some CI machines), as an installed tool does.
 test: install
-	@$(BIN)/python -m compileall -q src >/dev/null
+	@$(BIN)/python -m compileall -q src
 	@if command -v dbus-run-session >/dev/null 2>&1 && command -v gnome-keyring-daemon >/dev/null 2>&1; then \
 		echo "running the tests inside dbus-run-session (keyring tests enabled)"; \
 		IGPHOTOS_TEST_PRIVATE_BUS=1 dbus-run-session -- $(PYTEST); \

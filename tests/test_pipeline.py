@@ -181,6 +181,9 @@ def test_a_bug_in_choosing_the_next_upload_ends_the_run_and_keeps_what_was_uploa
     assert result.returncode != 0 and "planted admission bug" in result.stderr  # type: ignore[attr-defined]
     first = [world3.shown(a) for a in world3.eligible("Buggy")[:3]]
     assert world3.contents("Buggy") == first, "the 3 uploaded before it, placed in order"
+    with world3.state() as db:
+        (code,) = db.execute("SELECT exit_code FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+    assert code == 1, "the run is recorded as failed, not left open"
     monkeypatch.setattr(pipeline.AlbumPipeline, "_admit", real)
     assert world3.sync("--album", "Buggy").returncode == 0
     world3.assert_mirrored("Buggy")

@@ -75,8 +75,7 @@ class StatusReport:
     albums: list[AlbumStatus] = field(default_factory=list)
     runs: list[dict[str, Any]] = field(default_factory=list)
     secrets_error: str | None = None
-    # when the consistent copy of the state was made (None: none yet): after the last finished
-    # run that changed the state (a no-op keeps the copy it finds), and at least daily
+    # when the consistent copy of the state was made (None: none yet): after every finished run
     state_backup: str | None = None
     state_backup_file: str | None = None
     # the copy holds every change the state has (but the records of runs since); False: the

@@ -270,6 +270,15 @@ class _Run:
             exc.notified = True
             metrics.write(settings, exc.exit_code)
             raise
+        except Exception as exc:  # a bug: recorded, notified and measured like any failed run
+            message = f"unexpected {exc.__class__.__name__}: {exc}"
+            log.exception("sync failed: %s (exit 1)", message)
+            sent = clients.budget.sent if clients.budget else 0
+            with suppress(Exception):  # the bug itself is what the user must see
+                state.finish_run(run_id, ExitCode.FAILED, google_requests=sent)
+                runs.remember(state, notifier.finished(ExitCode.FAILED, message, previous))
+                metrics.write(settings, ExitCode.FAILED)
+            raise
         except KeyboardInterrupt as exc:  # a first signal before the engine (or, embedded
             # without signals.install(), a second one inside it)
             log.warning("sync interrupted (exit 130)")

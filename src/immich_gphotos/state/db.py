@@ -70,8 +70,8 @@ def transaction(
     """All or nothing: BEGIN IMMEDIATE … COMMIT, ROLLBACK on any error. A write the file system
     refuses (full, read-only, permissions) is ``StateUnwritable`` (exit 9), not a bug.
 
-    A transaction that changed a row writes a new change mark in the same commit, so the backup
-    can tell it is behind. ``bookkeeping``: what a run writes about itself (its record, when its
+    A transaction that changed a row writes a new change mark in the same commit, so ``status``
+    can tell whether the backup holds every change. ``bookkeeping``: what a run writes about itself (its record, when its
     albums were synced), which the backup need not follow: no new mark. Anything else is marked,
     a new kind of write included, so a copy is never skipped by forgetting to mark it."""
     try:

@@ -136,7 +136,7 @@ def backup(conn: sqlite3.Connection, path: Path) -> Path:
     complete and only when the state passes its check (a StateError says why not)."""
     check_sound(conn, path)
     if read_meta(conn, CHANGE_MARK_KEY) is None:  # a state from before the marks: the first one
-        with transaction(conn):
+        with transaction(conn, bookkeeping=True):  # (marked here, not a second time by it)
             mark_changed(conn)
     target = backup_path(path)
     partial = target.with_name(target.name + ".partial")

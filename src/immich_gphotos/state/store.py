@@ -246,7 +246,7 @@ class StateStore:
 
     def add_requests(self, n: int = 1, day: date | None = None) -> int:
         key = (day or pacific_day()).isoformat()
-        with transaction(self.conn):
+        with transaction(self.conn, bookkeeping=True):  # counts, not what went where
             self.conn.execute(
                 "INSERT INTO google_requests(day, count) VALUES(?, ?) "
                 "ON CONFLICT(day) DO UPDATE SET count = count + excluded.count",
