@@ -63,9 +63,9 @@ def test_big_files_start_first_and_land_in_capture_order(
     world3: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from immich_gphotos.gphotos import uploads as google_uploads
-    from immich_gphotos.sync import uploads
+    from immich_gphotos.sync import transfer, uploads
 
-    monkeypatch.setattr(uploads, "RAW_UPLOAD_LIMIT", 10_000)  # "big": the resumable protocol
+    monkeypatch.setattr(transfer, "RAW_UPLOAD_LIMIT", 10_000)  # "big": the resumable protocol
     monkeypatch.setattr(google_uploads, "RAW_UPLOAD_LIMIT", 10_000)
     taken: list[str] = []  # in the order the workers took them (under the pool's lock)
     real_next = uploads.Transfers._next

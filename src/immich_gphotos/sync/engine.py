@@ -2,9 +2,10 @@
 
 It knows nothing of Typer or Rich: it talks to a Reporter, and stops between batches when the
 ``stop`` event is set (SIGINT/SIGTERM), finishing the batch for what was already uploaded. The
-jobs live beside it: ``fetch`` (reading Immich), ``uploads`` (the transfer scheduler), ``pipeline``
-(an album's uploads flowing into batches in capture order), ``placing`` (batchCreate and add by
-reference), ``parts`` (Google albums and their checks), ``removals``.
+jobs live beside it: ``fetch`` (reading Immich), ``uploads`` (the transfer scheduler), ``transfer``
+(one item's upload), ``pipeline`` (an album's uploads flowing into batches in capture order),
+``placing`` (batchCreate and add by reference), ``parts`` (Google albums and their checks),
+``removals``.
 """
 
 from __future__ import annotations

@@ -33,7 +33,8 @@ from immich_gphotos.sync.parts import part_with_room
 from immich_gphotos.sync.placing import add_chunk, contiguous, place_uploaded
 from immich_gphotos.sync.plan import Action, AlbumPlan, GooglePart, Placement
 from immich_gphotos.sync.report import AlbumResult
-from immich_gphotos.sync.uploads import Admit, Finished, Transfers, Uploads, requests_for
+from immich_gphotos.sync.transfer import Uploads, requests_for
+from immich_gphotos.sync.uploads import Admit, Finished, Transfers
 
 TOKEN_HOLD = 6 * 3600.0  # seconds a token may wait before uploads stop running ahead
 TOKEN_MAX_AGE = 20 * 3600.0  # Google's tokens live a day: older ones are uploaded again

@@ -30,7 +30,7 @@ from immich_gphotos.sync.parts import album_gone
 from immich_gphotos.sync.plan import Action, AlbumPlan, GooglePart, Placement, capture_order
 from immich_gphotos.sync.recovery import album_contents
 from immich_gphotos.sync.report import AlbumResult
-from immich_gphotos.sync.uploads import Uploads, upload_parallel
+from immich_gphotos.sync.transfer import Uploads, upload_parallel
 from immich_gphotos.transport import RETRY_STATUSES
 
 MAX_PROBLEMS_LISTED = 20  # per album in the summary; the log file has every one
