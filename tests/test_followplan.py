@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 from immich_gphotos.clock import iso
 from immich_gphotos.config import AlbumSelection, SyncSettings
 from immich_gphotos.state.views import FollowView, PlacedFacts
-from immich_gphotos.sync.followplan import build, digest, follow_titles, renames, to_probe
+from immich_gphotos.sync.followplan import build, follow_titles, renames, to_probe
 from immich_gphotos.sync.plan import AlbumPlan, AlbumSpec, GooglePart
+from immich_gphotos.sync.sent import digest
 from tests.test_plan import T0, asset
 
 SYNC = SyncSettings()

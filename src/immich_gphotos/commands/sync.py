@@ -32,7 +32,7 @@ from immich_gphotos.notify import OUTCOME_KEY, Notifier
 from immich_gphotos.security import security_warnings
 from immich_gphotos.state.records import SyncRecords
 from immich_gphotos.state.store import StateStore
-from immich_gphotos.sync import followplan
+from immich_gphotos.sync import followplan, followshow
 from immich_gphotos.sync.context import Clients
 from immich_gphotos.sync.engine import SyncEngine
 from immich_gphotos.sync.events import LoggingReporter, Reporter
@@ -73,7 +73,7 @@ class SyncOutcome:
             "removals": plan.removals,
             "bytes": plan.bytes,
             "google_requests": plan.google_requests(),
-            **followplan.plan_json(
+            **followshow.plan_json(
                 plan.follow
                 if isinstance(plan.follow, followplan.FollowPlan)
                 else followplan.FollowPlan()

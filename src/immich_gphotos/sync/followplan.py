@@ -1,6 +1,7 @@
 """Pure: what the follow-through does this run: which placed assets get a new rendition (an edit
 made, changed or undone in Immich), which Google items get a new description, which Google
-albums get a new title. No I/O here; ``follow`` carries it out after the albums are placed.
+albums get a new title. No I/O here; ``follow`` carries it out after the albums are placed,
+``followshow`` tells it in a dry run, ``sent`` holds what an upload gives Google.
 
 How a changed edit is found without downloading every asset on every run: the state records,
 per asset, the rendition its Google item shows and Immich's ``updatedAt`` when that was last
@@ -13,49 +14,22 @@ A first edit, an undone one, or a switch of ``[sync] edits`` needs no look: ``is
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from immich_gphotos.clock import iso
 from immich_gphotos.config import AlbumSelection, SyncSettings
 from immich_gphotos.gphotos.limits import (
     MAX_BATCH,
-    MAX_DESCRIPTION,
     RAW_UPLOAD_LIMIT,
     RESUMABLE_REQUESTS,
 )
 from immich_gphotos.immich.models import ImmichAsset
 from immich_gphotos.state.views import FollowView, PlacedFacts
 from immich_gphotos.sync.plan import GIVE_UP_AFTER, AlbumPlan, AlbumSpec, part_title
+from immich_gphotos.sync.sent import digest, rendition_of, seen, sent_description, wants_edited
 
 REPLACED_TITLE = "immich-gphotos: replaced"  # where old renditions go: the API cannot delete
-
-
-def wants_edited(sync: SyncSettings, asset: ImmichAsset) -> bool:
-    """Google gets the edited rendition: ``edits = "edited"`` and Immich has an edit."""
-    return sync.edits == "edited" and asset.is_edited
-
-
-def rendition_of(sync: SyncSettings, asset: ImmichAsset) -> str:
-    return "edited" if wants_edited(sync, asset) else "original"
-
-
-def sent_description(sync: SyncSettings, asset: ImmichAsset) -> str | None:
-    """The description Google is given for the asset (as written: line breaks belong there)."""
-    if not sync.description or not asset.raw_description:
-        return None
-    return asset.raw_description[:MAX_DESCRIPTION]
-
-
-def digest(text: str | None) -> str:
-    """What the state keeps of a description Google has: enough to see that it changed."""
-    return hashlib.sha256((text or "").encode("utf-8")).hexdigest()[:32]
-
-
-def seen(asset: ImmichAsset) -> str | None:
-    return iso(asset.updated_at) if asset.updated_at is not None else None
 
 
 def follow_titles(
@@ -332,54 +306,3 @@ def renames(albums: Sequence[AlbumPlan]) -> list[Rename]:
                     Rename(album.spec.immich_id, part.google_album_id, part.part, part.title, want)
                 )
     return out
-
-
-def plan_lines(follow: FollowPlan) -> list[str]:
-    """What a dry run says of the follow-through: each change and the Google requests it takes."""
-    lines = []
-    for r in follow.replacements:
-        lines.append(
-            f"replace {r.asset.file_name} ({r.why}) in {len(r.targets)} Google album(s): upload "
-            f"the {r.rendition} rendition once, batchCreate in place, batchAddMediaItems "
-            f'elsewhere, the old item to "{REPLACED_TITLE}" and out (batchRemoveMediaItems)'
-        )
-    for d in follow.descriptions:
-        lines.append(f"patch the description of {d.asset.file_name} (mediaItems.patch)")
-    for n in follow.renames:
-        lines.append(f'rename Google album "{n.old_title}" to "{n.new_title}" (albums.patch)')
-    for h in follow.held:
-        lines.append(f"leave {h.asset.file_name} as it is: {h.why}")
-    if follow.deferred:
-        lines.append(f"{follow.deferred} replacement(s) left for a later run (--limit)")
-    if not follow.empty:
-        lines.append(
-            f"follow-through: {len(follow.replacements)} replacement(s), "
-            f"{len(follow.descriptions)} description patch(es), {len(follow.renames)} "
-            f"album rename(s), about {follow.google_requests()} Google requests"
-        )
-    return lines
-
-
-def plan_json(follow: FollowPlan) -> dict[str, object]:
-    return {
-        "replacements": [
-            {
-                "immich_id": r.asset.id,
-                "file_name": r.asset.file_name,
-                "why": r.why,
-                "rendition": r.rendition,
-                "albums": len(r.targets),
-            }
-            for r in follow.replacements
-        ],
-        "description_patches": [
-            {"immich_id": d.asset.id, "file_name": d.asset.file_name} for d in follow.descriptions
-        ],
-        "renames": [
-            {"google_album_id": n.google_album_id, "from": n.old_title, "to": n.new_title}
-            for n in follow.renames
-        ],
-        "not_app_created": len(follow.held),
-        "replacements_deferred": follow.deferred,
-        "follow_google_requests": follow.google_requests(),
-    }

@@ -12,7 +12,7 @@ from immich_gphotos.immich.models import ImmichAsset
 from immich_gphotos.immich.originals import OriginalStream
 from immich_gphotos.state.views import UploadNote
 from immich_gphotos.sync.context import RunContext
-from immich_gphotos.sync.followplan import (
+from immich_gphotos.sync.sent import (
     digest,
     rendition_of,
     seen,

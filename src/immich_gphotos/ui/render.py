@@ -304,10 +304,10 @@ def plan_lines(plan: Any) -> list[str]:
         if a.deferred:
             line += f", {a.deferred} left for a later run (--limit)"
         lines.append(line)
-    from immich_gphotos.sync import followplan
+    from immich_gphotos.sync import followplan, followshow
 
     if isinstance(plan.follow, followplan.FollowPlan):  # edits, descriptions, renames
-        lines.extend(followplan.plan_lines(plan.follow))
+        lines.extend(followshow.plan_lines(plan.follow))
     lines.append(
         f"dry run: {plan.uploads} uploads ({human_bytes(plan.bytes)}), {plan.adds} adds, {plan.removals} removals, "
         f"about {plan.google_requests()} Google requests; nothing was changed"
