@@ -11,10 +11,10 @@ Every write is a transaction of its own; each module's docstring says which writ
 
 from __future__ import annotations
 
+from immich_gphotos.state.google_albums import GoogleParts
 from immich_gphotos.state.intents import Intents
 from immich_gphotos.state.listings import Listings
 from immich_gphotos.state.outcomes import Outcomes
-from immich_gphotos.state.parts import GoogleParts
 from immich_gphotos.state.snapshot import PlanReads
 from immich_gphotos.state.store import StateStore
 
