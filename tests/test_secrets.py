@@ -367,10 +367,8 @@ def test_the_early_start_reads_the_command_and_config_roughly(
     assert early.command_and_config(args) == expected
 
 
-def test_sync_starts_deriving_the_key_before_it_is_parsed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from immich_gphotos.cli import early
+def _early_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """A state dir with a secrets file, a config naming it, and no key derived yet."""
     from immich_gphotos.credentials import file_store
 
     state = tmp_path / "state"
@@ -380,6 +378,16 @@ def test_sync_starts_deriving_the_key_before_it_is_parsed(
     config.write_text('[immich]\nurl = "http://127.0.0.1:9"\n[google]\nclient_secrets = "x"\n')
     monkeypatch.setenv("IMMICH_GPHOTOS_STATE_DIR", str(state))
     monkeypatch.setattr(file_store, "_derived", {})
+    return state, config
+
+
+def test_sync_starts_deriving_the_key_before_it_is_parsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from immich_gphotos.cli import early
+    from immich_gphotos.credentials import file_store
+
+    state, config = _early_home(tmp_path, monkeypatch)
     for other in (["status"], ["init"], ["sync", "--config", "/nowhere.toml"]):
         early.start([*other, "--config", str(config)] if "--config" not in other else other)
     assert file_store._derived == {}, "only a sync that will read these settings starts it"
@@ -395,13 +403,7 @@ def test_a_passphrase_or_config_from_a_pipe_is_left_for_the_command_to_read(
     from immich_gphotos.cli import early
     from immich_gphotos.credentials import file_store
 
-    state = tmp_path / "state"
-    state.mkdir()
-    FileStore(state / "secrets.enc").set(IMMICH_API_KEY, SECRET)
-    config = tmp_path / "config.toml"
-    config.write_text('[immich]\nurl = "http://127.0.0.1:9"\n[google]\nclient_secrets = "x"\n')
-    monkeypatch.setenv("IMMICH_GPHOTOS_STATE_DIR", str(state))
-    monkeypatch.setattr(file_store, "_derived", {})
+    state, config = _early_home(tmp_path, monkeypatch)
     passphrase = os.environ["IMMICH_GPHOTOS_PASSPHRASE"]
     monkeypatch.delenv("IMMICH_GPHOTOS_PASSPHRASE")
     read_end, write_end = os.pipe()

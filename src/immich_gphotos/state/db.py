@@ -94,6 +94,28 @@ def transaction(
         raise
 
 
+def write_album(conn: sqlite3.Connection, immich_id: str, name: str, google_title: str) -> None:
+    """An album's row with its Immich name and Google title, inside the caller's transaction."""
+    conn.execute(
+        "INSERT INTO albums(immich_id, name, google_title) VALUES(?, ?, ?) "
+        "ON CONFLICT(immich_id) DO UPDATE SET name = excluded.name, "
+        "google_title = excluded.google_title",
+        (immich_id, name, google_title),
+    )
+
+
+def write_placement(
+    conn: sqlite3.Connection, album_id: str, asset_id: str, google_album_id: str, at: str
+) -> None:
+    """The asset placed in the album's Google album (part), inside the caller's transaction."""
+    conn.execute(
+        "INSERT INTO album_assets(album_id, asset_id, google_album_id, added_at) VALUES(?, ?, ?, ?) "
+        "ON CONFLICT(album_id, asset_id) DO UPDATE SET google_album_id = excluded.google_album_id, "
+        "added_at = excluded.added_at",
+        (album_id, asset_id, google_album_id, at),
+    )
+
+
 def mark_changed(conn: sqlite3.Connection) -> None:
     """A new change mark, inside the caller's transaction."""
     write_meta(conn, CHANGE_MARK_KEY, os.urandom(8).hex())

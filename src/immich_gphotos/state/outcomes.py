@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Sequence
 
 from immich_gphotos.clock import iso, utcnow
-from immich_gphotos.state.db import transaction
+from immich_gphotos.state.db import transaction, write_album, write_placement
 from immich_gphotos.state.follow import stamp_placed
 from immich_gphotos.state.intents import end_batch_intent
 from immich_gphotos.state.views import AssetFacts, UploadNote
@@ -37,11 +37,7 @@ class Outcomes:
         if row is not None and (row["name"], row["google_title"]) == (name, google_title):
             return
         with transaction(self.conn):
-            self.conn.execute(
-                "INSERT INTO albums(immich_id, name, google_title) VALUES(?, ?, ?) ON CONFLICT(immich_id) DO UPDATE SET "
-                "name = excluded.name, google_title = excluded.google_title",
-                (album_id, name, google_title),
-            )
+            write_album(self.conn, album_id, name, google_title)
 
     def note_members(
         self, album_id: str, assets: Sequence[AssetFacts], skips: Sequence[tuple[AssetFacts, str]]
@@ -105,12 +101,7 @@ class Outcomes:
                     "attempts = 0, updated_at = excluded.updated_at",
                     (asset.id, asset.checksum, asset.size, asset.type, asset.mime, media_id, now),
                 )
-                self.conn.execute(
-                    "INSERT INTO album_assets(album_id, asset_id, google_album_id, added_at) VALUES(?, ?, ?, ?) "
-                    "ON CONFLICT(album_id, asset_id) DO UPDATE SET google_album_id = excluded.google_album_id, "
-                    "added_at = excluded.added_at",
-                    (album_id, asset.id, google_album_id, now),
-                )
+                write_placement(self.conn, album_id, asset.id, google_album_id, now)
                 previous = before["google_media_item_id"] if before else None
                 stamp_placed(
                     self.conn, asset.id, media_id, previous, self.notes.pop(asset.id, None)

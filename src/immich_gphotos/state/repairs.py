@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from immich_gphotos.clock import iso, utcnow
-from immich_gphotos.state.db import transaction
+from immich_gphotos.state.db import transaction, write_album, write_placement
 from immich_gphotos.state.records import SyncRecords
 from immich_gphotos.state.views import AssetFacts, GooglePart
 
@@ -36,12 +36,7 @@ class RepairRecords(SyncRecords):
         """Take over Google albums the app made that the state did not know, as parts 1, 2..."""
         now = iso(utcnow())
         with transaction(self.conn):
-            self.conn.execute(
-                "INSERT INTO albums(immich_id, name, google_title) VALUES(?, ?, ?) "
-                "ON CONFLICT(immich_id) DO UPDATE SET name = excluded.name, "
-                "google_title = excluded.google_title",
-                (album_id, name, google_title),
-            )
+            write_album(self.conn, album_id, name, google_title)
             self.conn.executemany(
                 "INSERT INTO google_albums(immich_album_id, part, google_album_id, title, "
                 "client_id, item_count, created_at, verified_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
@@ -76,12 +71,7 @@ class RepairRecords(SyncRecords):
                     "status = 'uploaded', reason = NULL, attempts = 0, updated_at = excluded.updated_at",
                     (asset.id, asset.checksum, asset.size, asset.type, asset.mime, media_id, now),
                 )
-                self.conn.execute(
-                    "INSERT INTO album_assets(album_id, asset_id, google_album_id, added_at) "
-                    "VALUES(?, ?, ?, ?) ON CONFLICT(album_id, asset_id) DO UPDATE SET "
-                    "google_album_id = excluded.google_album_id, added_at = excluded.added_at",
-                    (album_id, asset.id, google_album_id, now),
-                )
+                write_placement(self.conn, album_id, asset.id, google_album_id, now)
 
     def replace_google_album(self, album_id: str, part: int, old: str, new: str) -> None:
         """The part was deleted in Google and made again: nothing of it is placed yet."""
