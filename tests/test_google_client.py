@@ -336,6 +336,25 @@ def test_an_unreachable_token_endpoint_is_exit_7_naming_it(google) -> None:
     assert len(slept) == 2, "three tries"
 
 
+def test_an_untrusted_token_endpoint_certificate_is_not_tried_again(google, tmp_path) -> None:
+    """A TLS refusal stays a refusal: exit 7 naming the certificate, at once, no sleeps."""
+    from tests.helpers import scenario_library, self_signed_cert
+    from tests.standins.immich import ImmichStandIn
+
+    cert, key = self_signed_cert(tmp_path)
+    library = scenario_library(big=False).library
+    with ImmichStandIn(library, version=3, tls=(str(cert), str(key))) as untrusted:
+        client = dataclasses.replace(
+            load_client_secrets(google.secrets_path), token_uri=f"{untrusted.url}/token"
+        )
+        refresh, _ = google.issue_tokens()
+        slept: list[float] = []
+        with pytest.raises(Unreachable) as caught:
+            TokenSource(client, refresh, refresh=_refresher(slept)).token()
+    assert caught.value.exit_code == 7 and "certificate" in str(caught.value)
+    assert slept == [], "not tried again"
+
+
 def test_a_token_endpoint_hiccup_is_tried_again(google) -> None:
     client = load_client_secrets(google.secrets_path)
     refresh, _ = google.issue_tokens()
