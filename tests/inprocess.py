@@ -9,7 +9,7 @@ from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import replace
 
 from immich_gphotos import cli
-from immich_gphotos.commands.sync import Wiring
+from immich_gphotos.commands.wiring import Wiring
 from immich_gphotos.gphotos.client import google_retry_policy
 from immich_gphotos.immich.client import immich_retry_policy
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from immich_gphotos import config as config_mod
-from immich_gphotos.commands.sync import run_options, run_sync
+from immich_gphotos.commands.sync import run_sync
+from immich_gphotos.commands.wiring import run_options
 from immich_gphotos.gphotos import limits
 from immich_gphotos.sync.events import NullReporter
 from tests.helpers import run_cli, set_config

@@ -12,7 +12,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from immich_gphotos import config as config_mod
-from immich_gphotos.commands.sync import run_options, run_sync
+from immich_gphotos.commands.sync import run_sync
+from immich_gphotos.commands.wiring import run_options
 from immich_gphotos.config import SmartAlbum, as_utc
 from immich_gphotos.gphotos import limits
 from immich_gphotos.sync.events import NullReporter

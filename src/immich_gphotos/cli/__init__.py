@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from immich_gphotos.errors import AppError, ExitCode, exit_status_help
 
 if TYPE_CHECKING:
-    from immich_gphotos.commands.sync import Wiring
+    from immich_gphotos.commands.wiring import Wiring
 
 EXIT_STATUS_HELP = exit_status_help()
 

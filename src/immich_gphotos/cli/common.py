@@ -11,7 +11,7 @@ import typer
 from immich_gphotos import config as config_mod
 
 if TYPE_CHECKING:
-    from immich_gphotos.commands.sync import Wiring
+    from immich_gphotos.commands.wiring import Wiring
     from immich_gphotos.config import Settings
 
 ConfigOption = Annotated[

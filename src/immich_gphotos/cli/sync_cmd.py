@@ -95,7 +95,8 @@ def sync(
                 allow_mass_removal=allow_mass_removal,
             ),
         )
-    from immich_gphotos.commands.sync import run_options, run_sync
+    from immich_gphotos.commands.sync import run_sync
+    from immich_gphotos.commands.wiring import run_options
     from immich_gphotos.ui.console import is_tty, say, say_wrapped
     from immich_gphotos.ui.render import plan_lines
 
@@ -183,7 +184,7 @@ def _every(
     import sys
 
     from immich_gphotos.commands.every import Loop, parse_duration
-    from immich_gphotos.commands.sync import run_options
+    from immich_gphotos.commands.wiring import run_options
     from immich_gphotos.errors import UsageError
     from immich_gphotos.ui.console import is_tty, say, warn
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from immich_gphotos.commands import auth as account
 from immich_gphotos.commands.names import chosen_albums
 from immich_gphotos.commands.runs import day_budget, keep_backup
-from immich_gphotos.commands.sync import Wiring
+from immich_gphotos.commands.wiring import Wiring
 from immich_gphotos.config import AlbumSelection, Settings
 from immich_gphotos.credentials.backends import open_store
 from immich_gphotos.credentials.base import SecretStore, immich_api_key

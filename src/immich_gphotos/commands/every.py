@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from immich_gphotos.clock import iso, utcnow
-from immich_gphotos.commands.sync import Wiring, run_sync
+from immich_gphotos.commands.sync import run_sync
+from immich_gphotos.commands.wiring import Wiring
 from immich_gphotos.config import Settings
 from immich_gphotos.errors import AppError, ExitCode, UsageError
 from immich_gphotos.fileio import atomic_write

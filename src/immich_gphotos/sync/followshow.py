@@ -1,5 +1,5 @@
 """What a dry run says of the follow-through: a line for each change and the Google requests it
-takes (``ui.render``), and the same as fields of ``sync --dry-run --json`` (``commands.sync``).
+takes (``ui.render``), and the same as fields of ``sync --dry-run --json`` (``commands.outcome``).
 """
 
 from __future__ import annotations
