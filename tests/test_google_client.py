@@ -200,8 +200,8 @@ def test_a_listing_that_repeats_or_never_ends_stops_with_a_clear_error(
 ) -> None:
     """Bounded by what a list can hold (an album 20,000 items: 200 pages and a margin; here a
     smaller album limit keeps the test quick)."""
-    monkeypatch.setattr("immich_gphotos.gphotos.client.ALBUM_LIMIT", 500)
-    monkeypatch.setattr("immich_gphotos.gphotos.client.MAX_ALBUM_PAGES", 12)
+    monkeypatch.setattr("immich_gphotos.gphotos.media_item_calls.ALBUM_LIMIT", 500)
+    monkeypatch.setattr("immich_gphotos.gphotos.album_calls.MAX_ALBUM_PAGES", 12)
     album = api.create_album("Looping")
     api.batch_create(album.id, [NewItem(api.upload(_bytes(b"abc"), 3, "image/jpeg"), "A.jpg")])
     google.faults.pages = how
