@@ -276,11 +276,11 @@ def test_a_server_repeating_a_page_stops_the_listing(big_scenario, cursor: bool)
 
 
 def test_an_oversized_answer_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    from immich_gphotos.immich import client as client_mod
+    from immich_gphotos.immich import sending
 
     scenario = scenario_library(big=False)
-    monkeypatch.setattr(client_mod, "MAX_JSON_BYTES", 2000)
-    monkeypatch.setattr(client_mod, "MAX_ERROR_BYTES", 20)
+    monkeypatch.setattr(sending, "MAX_JSON_BYTES", 2000)
+    monkeypatch.setattr(sending, "MAX_ERROR_BYTES", 20)
     with ImmichStandIn(scenario.library, version=3) as server:
         with client(server) as immich, pytest.raises(RemoteError, match="larger than"):
             immich.albums()

@@ -1,13 +1,17 @@
-"""An asset's original as it streams from Immich: positioned at an offset, sized when known."""
+"""An asset's original from Immich: the call that opens it (``Originals``, the untouched file or
+the edited rendition, from an offset when resuming) and the stream it gives, positioned at that
+offset, sized when known."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import httpx
 
 from immich_gphotos.errors import RemoteError
+from immich_gphotos.immich.sending import Sender
 from immich_gphotos.transport import describe_transport_error
 
 PIECE = 256 * 1024  # bytes handed on at a time: one syscall's worth, not a whole file
@@ -69,3 +73,37 @@ def total_size(response: httpx.Response, offset: int) -> int | None:
         return int(total) if total.isdigit() else None
     length = response.headers.get("content-length")
     return int(length) if length and length.isdigit() else None
+
+
+class Originals(Sender):
+    """Downloads of an asset's bytes, and the identity of its edited rendition."""
+
+    @contextmanager
+    def open_original(
+        self, asset_id: str, offset: int = 0, edited: bool = False
+    ) -> Iterator[OriginalStream]:
+        """Stream the untouched original, or with ``edited`` the edited rendition (Immich >= 2.5
+        keeps edits beside the original), from ``offset`` (an HTTP Range request) when resuming."""
+        headers = {"Accept": "*/*", "Accept-Encoding": "identity"}
+        if offset:
+            headers["Range"] = f"bytes={offset}-"
+        params = {"edited": "true"} if edited else None
+        response = self._send(
+            "GET", f"/assets/{asset_id}/original", stream=True, headers=headers, params=params
+        )
+        try:
+            yield OriginalStream(
+                response,
+                offset,
+                total_size(response, offset),
+                response.headers.get("content-type"),
+                response.headers.get("etag"),
+            )
+        finally:
+            response.close()
+
+    def rendition_tag(self, asset_id: str) -> str:
+        """What identifies the edited rendition now (its size and ETag), read from the download's
+        headers; the body is never read."""
+        with self.open_original(asset_id, edited=True) as stream:
+            return stream.tag
