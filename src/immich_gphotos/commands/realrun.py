@@ -67,6 +67,18 @@ class RealRun:
         notifier = Notifier(settings.notify)
         previous: str | None = None
         placing = False
+
+        def failed(code: int, message: str) -> None:
+            """A failed run: recorded, notified, measured. A state that cannot be written cannot
+            record its own failure either: the notification and the metrics say it anyway."""
+            sent = clients.budget.sent if clients.budget else 0
+            with suppress(StateUnwritable):
+                state.finish_run(run_id, code, google_requests=sent)
+            outcome = notifier.finished(code, message, previous)
+            with suppress(StateUnwritable):
+                runs.remember(state, outcome)
+            metrics.write(settings, code)
+
         try:
             notifier.started()
             previous = state.get_meta(OUTCOME_KEY)
@@ -90,24 +102,14 @@ class RealRun:
             report.login_expires = expires
         except AppError as exc:
             log.error("sync failed: %s (exit %d)", exc.message, exc.exit_code)
-            sent = clients.budget.sent if clients.budget else 0
-            # a state that cannot be written cannot record its own failure either: say it anyway
-            with suppress(StateUnwritable):
-                state.finish_run(run_id, exc.exit_code, google_requests=sent)
-            outcome = notifier.finished(exc.exit_code, exc.message, previous)
-            with suppress(StateUnwritable):
-                runs.remember(state, outcome)
+            failed(exc.exit_code, exc.message)
             exc.notified = True
-            metrics.write(settings, exc.exit_code)
             raise
         except Exception as exc:  # a bug: recorded, notified and measured like any failed run
             message = f"unexpected {exc.__class__.__name__}: {exc}"
             log.exception("sync failed: %s (exit 1)", message)
-            sent = clients.budget.sent if clients.budget else 0
             with suppress(Exception):  # the bug itself is what the user must see
-                state.finish_run(run_id, ExitCode.FAILED, google_requests=sent)
-                runs.remember(state, notifier.finished(ExitCode.FAILED, message, previous))
-                metrics.write(settings, ExitCode.FAILED)
+                failed(ExitCode.FAILED, message)
             raise
         except KeyboardInterrupt as exc:  # a first signal before the engine (or, embedded
             # without signals.install(), a second one inside it)
