@@ -110,8 +110,15 @@ def _derivation(
     return future
 
 
-def _cost_in_range(n: int, r: int, p: int) -> bool:
-    return 2 <= n <= 2**20 and 1 <= r <= 32 and 1 <= p <= 16  # a damaged n could eat all memory
+def _kdf_params(envelope: Any) -> tuple[bytes, int, int, int]:
+    """The salt and scrypt cost stored with the file; KeyError, TypeError, ValueError or
+    AttributeError when they are missing, malformed or out of range."""
+    kdf = envelope["kdf"]
+    salt = base64.b64decode(kdf["salt"], validate=True)
+    n, r, p = int(kdf["n"]), int(kdf["r"]), int(kdf["p"])
+    if not (2 <= n <= 2**20 and 1 <= r <= 32 and 1 <= p <= 16):
+        raise ValueError("its scrypt cost is out of range")  # a damaged n could eat all memory
+    return salt, n, r, p
 
 
 def prefetch(path: Path) -> None:
@@ -124,13 +131,10 @@ def prefetch(path: Path) -> None:
         return
     try:
         passphrase = read_passphrase()
-        envelope = json.loads(path.read_text(encoding="utf-8"))
-        kdf = envelope["kdf"]
-        salt = base64.b64decode(kdf["salt"], validate=True)
-        n, r, p = int(kdf["n"]), int(kdf["r"]), int(kdf["p"])
+        salt, n, r, p = _kdf_params(json.loads(path.read_text(encoding="utf-8")))
     except (SecretsUnavailable, OSError, ValueError, KeyError, TypeError, AttributeError):
         return
-    if passphrase and _cost_in_range(n, r, p):
+    if passphrase:
         _derivation(passphrase, salt, n, r, p, background=True)
 
 
@@ -202,11 +206,8 @@ class FileStore:
         try:
             if not isinstance(envelope, dict) or envelope.get("format") != FORMAT:
                 raise ValueError("not an immich-gphotos secrets file")
+            salt, n, r, p = _kdf_params(envelope)
             kdf = envelope["kdf"]
-            salt = base64.b64decode(kdf["salt"], validate=True)
-            n, r, p = int(kdf["n"]), int(kdf["r"]), int(kdf["p"])
-            if not _cost_in_range(n, r, p):
-                raise ValueError("its scrypt cost is out of range")
             key = _derive_key(passphrase, salt, n, r, p)
             fernet = Fernet(key)
             token = envelope["data"].encode("ascii")
